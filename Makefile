@@ -1,0 +1,42 @@
+# Quick start: `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint typecheck pytest bench serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip>=25.1"
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e . --group dev
+	touch $@ $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(BIN)/dedup cluster examples/peru.txt examples/coups.txt -o $(VENV)/demo-paragraphs.jsonl --clusters - --min-docs 2
+
+test: lint typecheck pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check dedup service tests bench
+	$(BIN)/ruff format --check dedup service tests bench
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy dedup service
+
+pytest: $(VENV)/.installed-dev
+	$(BIN)/pytest -q
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.cluster --pages 1000 --runs 3
+
+serve: $(VENV)/.installed
+	$(BIN)/dedup serve --data $(VENV)/serve-data
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,112 @@
+"""Frozen, validated configuration of the dedup core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from dedup.errors import ConfigError
+from dedup.lsh import optimal_params
+
+__all__ = ["DedupConfig"]
+
+# A truncated teaser is matched on containment down to this length ratio (shorter / longer
+# shingle count): 45 words against 130 is about 0.33.
+_MIN_LENGTH_RATIO = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class DedupConfig:
+    """How paragraphs are fingerprinted and when two count as the same blurb.
+
+    Two paragraphs match when their estimated Jaccard similarity reaches ``threshold``, or when
+    the estimated share of the shorter one's shingles found in the longer one reaches
+    ``containment`` and the shorter one has at least ``min_containment_shingles`` shingles (so a
+    short title is never absorbed by the teaser that starts with the same words).
+
+    ``bands`` and ``rows`` default to the LSH banding that finds, with high probability, every
+    pair that could pass either test (see :func:`dedup.lsh.optimal_params`).
+
+    Example:
+        >>> config = DedupConfig()
+        >>> (config.num_perm, config.ngram, config.bands * config.rows <= config.num_perm)
+        (128, 5, True)
+        >>> DedupConfig(threshold=1.5)
+        Traceback (most recent call last):
+        ...
+        dedup.errors.ConfigError: threshold=1.5 is outside (0, 1]; pass a Jaccard similarity such as 0.5
+    """
+
+    threshold: float = 0.5
+    containment: float | None = 0.7
+    num_perm: int = 128
+    ngram: int = 5
+    seed: int = 0
+    min_containment_shingles: int = 16
+    bucket_window: int = 16
+    bands: int = field(default=0)
+    rows: int = field(default=0)
+
+    def __post_init__(self) -> None:
+        if not _is_share(self.threshold):
+            raise ConfigError(
+                f"threshold={self.threshold!r} is outside (0, 1]; "
+                "pass a Jaccard similarity such as 0.5"
+            )
+        if self.containment is not None and not _is_share(self.containment):
+            raise ConfigError(
+                f"containment={self.containment!r} is outside (0, 1]; "
+                "pass a share such as 0.7, or None to match on Jaccard alone"
+            )
+        _check_int("num_perm", self.num_perm, 2, 4096, "use 64, 128 or 256")
+        _check_int("ngram", self.ngram, 1, 64, "use word shingles of 1 to 64 words, e.g. 5")
+        _check_int("seed", self.seed, 0, 2**63 - 1, "use a non-negative integer")
+        _check_int(
+            "min_containment_shingles",
+            self.min_containment_shingles,
+            1,
+            1_000_000,
+            "use a positive shingle count such as 16",
+        )
+        _check_int("bucket_window", self.bucket_window, 1, 1024, "use a window such as 16")
+        if self.bands == 0 and self.rows == 0:
+            bands, rows = optimal_params(self.candidate_threshold, self.num_perm)
+            object.__setattr__(self, "bands", bands)
+            object.__setattr__(self, "rows", rows)
+        _check_int("bands", self.bands, 1, self.num_perm, "or leave bands and rows unset")
+        _check_int("rows", self.rows, 1, self.num_perm, "or leave bands and rows unset")
+        if self.bands * self.rows > self.num_perm:
+            b, r, n = self.bands, self.rows, self.num_perm
+            raise ConfigError(
+                f"bands * rows = {b} * {r} = {b * r} exceeds num_perm={n}; "
+                "lower bands or rows, or raise num_perm"
+            )
+
+    @property
+    def candidate_threshold(self) -> float:
+        """Lowest Jaccard similarity a matching pair can have, which the LSH banding targets.
+
+        A pair that matches on containment ``c`` with length ratio ``r`` has Jaccard
+        ``c r / (1 + r - c r)``; the banding must catch those down to the ratio 0.3.
+        """
+        if self.containment is None:
+            return self.threshold
+        c, r = self.containment, _MIN_LENGTH_RATIO
+        return min(self.threshold, c * r / (1.0 + r - c * r))
+
+    def with_lsh(self, bands: int, rows: int) -> DedupConfig:
+        """Return a copy with an explicit LSH banding."""
+        return replace(self, bands=bands, rows=rows)
+
+    @classmethod
+    def for_threshold(cls, threshold: float, *, num_perm: int = 128, **kwargs: int) -> DedupConfig:
+        """Return a config matching on Jaccard ``threshold`` alone (containment switched off)."""
+        return cls(threshold=threshold, containment=None, num_perm=num_perm, **kwargs)
+
+
+def _is_share(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0.0 < value <= 1.0
+
+
+def _check_int(name: str, value: object, low: int, high: int, hint: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{name}={value!r} is outside [{low}, {high}]; {hint}")

@@ -1,0 +1,148 @@
+"""MinHash signatures with exact multiply-shift permutations, vectorised over a batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from dedup.errors import ConfigError, IncompatibleSignatureError
+from dedup.normalize import normalize
+from dedup.shingle import Shingles, shingle
+
+__all__ = ["MinHasher", "containment_estimate", "jaccard_estimate"]
+
+# Shingles hashed per vectorised step: bounds the (num_perm, chunk) uint64 work array to 8 MiB
+# at num_perm 128, whatever the paragraph lengths (a 10 MB paragraph is cut into chunks too).
+_CHUNK = 1 << 13
+_EMPTY = np.uint64(2**64 - 1)
+_U32 = np.uint64(32)
+
+
+class MinHasher:
+    """Compute MinHash signatures of word-shingled paragraphs.
+
+    Permutation ``k`` maps a 32-bit shingle hash ``h`` to ``((a_k * h + b_k) mod 2**64) >> 32``
+    with odd 64-bit ``a_k``: Dietzfelbinger's multiply-add-shift family. Unlike the
+    ``(a*h + b) mod (2**61 - 1)`` of datasketch and datatrove, which overflows uint64 and so is
+    not the family it claims to be (see STYLE.md §2), wrapping uint64 arithmetic computes this
+    family *exactly*, with no ``%`` at all. Since ``>> 32`` is monotone, the minimum is taken on
+    the full 64-bit values and shifted once per signature.
+
+    Example:
+        >>> hasher = MinHasher(num_perm=64, seed=1)
+        >>> sigs = hasher.signatures(["the same blurb about a coup in Peru", "The same blurb about a coup in Peru!"])
+        >>> sigs.shape, jaccard_estimate(sigs[0], sigs[1])
+        ((2, 64), 1.0)
+    """
+
+    __slots__ = ("a", "b", "ngram", "num_perm", "seed")
+
+    def __init__(self, num_perm: int = 128, seed: int = 0, ngram: int = 5) -> None:
+        if num_perm < 1 or ngram < 1 or seed < 0:
+            raise ConfigError(
+                f"num_perm={num_perm}, ngram={ngram}, seed={seed}: all must be positive "
+                "(seed may be 0); use e.g. MinHasher(128, seed=0, ngram=5)"
+            )
+        self.num_perm = num_perm
+        self.seed = seed
+        self.ngram = ngram
+        rng = np.random.default_rng(seed)
+        self.a: npt.NDArray[np.uint64] = rng.integers(
+            0, 2**64, size=num_perm, dtype=np.uint64, endpoint=False
+        ) | np.uint64(1)
+        self.b: npt.NDArray[np.uint64] = rng.integers(
+            0, 2**64, size=num_perm, dtype=np.uint64, endpoint=False
+        )
+
+    def sign(self, shingles: Shingles) -> npt.NDArray[np.uint32]:
+        """Return the signatures of a shingled batch.
+
+        Args:
+            shingles: the distinct shingle hashes of each paragraph.
+
+        Returns:
+            (n_paragraphs, num_perm) uint32; a paragraph without shingles gets all ``2**32 - 1``.
+        """
+        n = len(shingles)
+        # Permutations run along rows: (num_perm, chunk) blocks reduce along contiguous memory,
+        # and 8k-shingle blocks stay in cache (measured ~3x faster than (chunk, num_perm)).
+        acc = np.full((self.num_perm, n), _EMPTY, dtype=np.uint64)
+        hashes = shingles.hashes
+        if hashes.size:
+            owner = np.repeat(np.arange(n, dtype=np.int64), shingles.counts)
+            block = np.empty((self.num_perm, _CHUNK), dtype=np.uint64)
+            a, b = self.a[:, None], self.b[:, None]
+            for low in range(0, hashes.size, _CHUNK):  # one step per 8k shingles
+                own = owner[low : low + _CHUNK]
+                values = block[:, : own.size]
+                np.multiply(a, hashes[None, low : low + _CHUNK], out=values, dtype=np.uint64)
+                np.add(values, b, out=values)
+                starts = np.flatnonzero(np.concatenate(([True], own[1:] != own[:-1])))
+                mins = np.minimum.reduceat(values, starts, axis=1)
+                rows = own[starts]
+                acc[:, rows] = np.minimum(acc[:, rows], mins)
+        return np.ascontiguousarray((acc >> _U32).astype(np.uint32).T)
+
+    def signatures(self, texts: Sequence[str]) -> npt.NDArray[np.uint32]:
+        """Normalise, shingle and sign raw paragraphs.
+
+        Args:
+            texts: raw paragraph texts.
+
+        Returns:
+            (len(texts), num_perm) uint32.
+        """
+        return self.sign(shingle([normalize(t) for t in texts], self.ngram, self.seed))
+
+    def check(self, signatures: npt.NDArray[np.uint32]) -> None:
+        """Raise IncompatibleSignatureError unless ``signatures`` has this hasher's width."""
+        if signatures.ndim not in (1, 2) or signatures.shape[-1] != self.num_perm:
+            raise IncompatibleSignatureError(
+                f"signature shape {signatures.shape} does not fit num_perm={self.num_perm}; "
+                "make signatures with the same num_perm and seed as the index"
+            )
+
+
+def jaccard_estimate(
+    first: npt.NDArray[np.uint32], second: npt.NDArray[np.uint32]
+) -> float | npt.NDArray[np.float64]:
+    """Estimate Jaccard similarity as the share of positions where two signatures agree.
+
+    Approximate: the standard error is ``sqrt(j (1 - j) / num_perm)``. Row-wise for 2-D input.
+
+    Example:
+        >>> jaccard_estimate(np.array([1, 2, 3, 4], np.uint32), np.array([1, 2, 0, 4], np.uint32))
+        0.75
+    """
+    if first.shape[-1] != second.shape[-1]:
+        raise IncompatibleSignatureError(
+            f"signatures of {first.shape[-1]} and {second.shape[-1]} permutations cannot be "
+            "compared; make both with the same num_perm and seed"
+        )
+    agree = np.mean(first == second, axis=-1)
+    return float(agree) if np.ndim(agree) == 0 else agree
+
+
+def containment_estimate(
+    jaccard: float | npt.NDArray[np.float64],
+    count_a: int | npt.NDArray[np.int64],
+    count_b: int | npt.NDArray[np.int64],
+) -> npt.NDArray[np.float64]:
+    """Estimate the share of the smaller set found in the larger one.
+
+    From ``|A ∩ B| = J (|A| + |B|) / (1 + J)``, divided by ``min(|A|, |B|)`` and capped at 1.
+
+    Example:
+        >>> float(containment_estimate(0.5, 10, 20))
+        1.0
+        >>> round(float(containment_estimate(0.25, 40, 40)), 3)
+        0.4
+    """
+    j = np.asarray(jaccard, dtype=np.float64)
+    a = np.asarray(count_a, dtype=np.float64)
+    b = np.asarray(count_b, dtype=np.float64)
+    smaller = np.maximum(np.minimum(a, b), 1.0)
+    result: npt.NDArray[np.float64] = np.minimum(j * (a + b) / (1.0 + j) / smaller, 1.0)
+    return result

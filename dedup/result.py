@@ -1,0 +1,106 @@
+"""The result of clustering a batch: per-paragraph assignments and the clusters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["Assignment", "Cluster", "Clustering"]
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Where one paragraph landed.
+
+    Attributes:
+        doc: the page id.
+        para: the 0-based index of the paragraph among the page's kept paragraphs.
+        cluster: the cluster id, or None for a paragraph that repeats nowhere.
+        size: paragraphs in its cluster (1 when it repeats nowhere).
+    """
+
+    doc: str
+    para: int
+    cluster: str | None
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """A set of two or more paragraphs that are the same blurb.
+
+    Attributes:
+        id: stable id: the exact key (hex) of the cluster's first paragraph in input order.
+        size: number of paragraphs.
+        docs: number of distinct pages among them.
+        text: a representative paragraph: the first one in input order.
+        members: ``(doc, para)`` of every member, in input order.
+    """
+
+    id: str
+    size: int
+    docs: int
+    text: str
+    members: tuple[tuple[str, int], ...]
+
+
+class Clustering:
+    """Per-paragraph cluster assignments of a batch, in input order, and its clusters.
+
+    Attributes:
+        doc_ids: page ids in input order (one per page).
+        doc_of: (n_paragraphs,) int64 index into ``doc_ids`` of each paragraph.
+        para_of: (n_paragraphs,) int64 paragraph index within its page.
+        cluster_of: (n_paragraphs,) int64 index into ``clusters``, -1 for a unique paragraph.
+        clusters: clusters of two or more paragraphs, by distinct pages, descending.
+    """
+
+    def __init__(
+        self,
+        doc_ids: list[str],
+        doc_of: npt.NDArray[np.int64],
+        para_of: npt.NDArray[np.int64],
+        cluster_of: npt.NDArray[np.int64],
+        clusters: list[Cluster],
+    ) -> None:
+        self.doc_ids = doc_ids
+        self.doc_of = doc_of
+        self.para_of = para_of
+        self.cluster_of = cluster_of
+        self.clusters = clusters
+
+    def __len__(self) -> int:
+        return int(self.doc_of.size)
+
+    def __iter__(self) -> Iterator[Assignment]:
+        ids = [c.id for c in self.clusters]
+        sizes = [c.size for c in self.clusters]
+        docs = self.doc_ids
+        for doc, para, cluster in zip(
+            self.doc_of.tolist(), self.para_of.tolist(), self.cluster_of.tolist(), strict=True
+        ):
+            if cluster < 0:
+                yield Assignment(docs[doc], para, None, 1)
+            else:
+                yield Assignment(docs[doc], para, ids[cluster], sizes[cluster])
+
+    @cached_property
+    def paragraphs(self) -> Sequence[Assignment]:
+        """Every paragraph's assignment, in input order."""
+        return list(self)
+
+    def by_id(self, cluster_id: str) -> Cluster:
+        """Return the cluster with this id (KeyError if none)."""
+        return self._by_id[cluster_id]
+
+    @cached_property
+    def _by_id(self) -> dict[str, Cluster]:
+        return {c.id: c for c in self.clusters}
+
+    def cross_page(self, min_docs: int = 2) -> list[Cluster]:
+        """Return the clusters spanning at least ``min_docs`` distinct pages."""
+        return [c for c in self.clusters if c.docs >= min_docs]

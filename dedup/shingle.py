@@ -1,0 +1,123 @@
+"""Word n-gram shingles of normalised paragraphs, hashed to 32 bits with xxhash."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import chain
+
+import numpy as np
+import numpy.typing as npt
+import xxhash
+
+__all__ = ["Shingles", "shingle"]
+
+# Odd 64-bit multipliers, one per position in the n-gram, so that "a b" and "b a" differ. The
+# window sum is finished with the murmur3 64-bit finaliser, whose top 32 bits are the shingle.
+_POSITION = np.array(
+    [(0x9E3779B97F4A7C15 * (2 * k + 1) + 0x632BE59BD9B4E019) % 2**64 | 1 for k in range(65)],
+    dtype=np.uint64,
+)
+_FMIX1 = np.uint64(0xFF51AFD7ED558CCD)
+_FMIX2 = np.uint64(0xC4CEB9FE1A85EC53)
+_U33 = np.uint64(33)
+_U32 = np.uint64(32)
+
+
+class Shingles:
+    """The distinct shingle hashes of a batch of paragraphs, grouped by paragraph.
+
+    Attributes:
+        hashes: (n_shingles,) uint32, sorted within each paragraph.
+        offsets: (n_paragraphs + 1,) int64; paragraph ``i`` owns ``hashes[offsets[i]:offsets[i+1]]``.
+    """
+
+    __slots__ = ("hashes", "offsets")
+
+    def __init__(self, hashes: npt.NDArray[np.uint32], offsets: npt.NDArray[np.int64]) -> None:
+        self.hashes = hashes
+        self.offsets = offsets
+
+    @property
+    def counts(self) -> npt.NDArray[np.int64]:
+        """(n_paragraphs,) int64: the number of distinct shingles of each paragraph."""
+        return np.diff(self.offsets)
+
+    def __len__(self) -> int:
+        return int(self.offsets.size - 1)
+
+    def of(self, i: int) -> npt.NDArray[np.uint32]:
+        """Return the distinct shingle hashes of paragraph ``i``."""
+        return self.hashes[self.offsets[i] : self.offsets[i + 1]]
+
+
+def _fmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    x = x ^ (x >> _U33)
+    x *= _FMIX1
+    x ^= x >> _U33
+    x *= _FMIX2
+    x ^= x >> _U33
+    return x
+
+
+def shingle(normalized: Sequence[str], ngram: int, seed: int = 0) -> Shingles:
+    """Hash the word ``ngram``-grams of each paragraph, vectorised over the whole batch.
+
+    Each word is hashed once with ``xxh32`` (the loop over words runs in C through ``map``); the
+    n-gram hashes are then combined from the word hashes with numpy, with no Python loop per
+    shingle: a weighted sum of the word hashes, seeded and finished with murmur3's finaliser. A paragraph of fewer than ``ngram`` words is one shingle of all its words; a
+    paragraph without words has no shingles.
+
+    Args:
+        normalized: normalised paragraphs (words separated by single spaces, see
+            :func:`dedup.normalize.normalize`).
+        ngram: words per shingle.
+        seed: xxhash seed; a different seed gives independent shingle hashes.
+
+    Example:
+        >>> batch = shingle(["a b c", "a b c d", ""], ngram=2)
+        >>> batch.counts.tolist()
+        [2, 3, 0]
+        >>> bool(np.isin(batch.of(0), batch.of(1)).all())
+        True
+    """
+    words = [text.encode().split() for text in normalized]
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    # xxh32 of every word, looped in C by map(); the seed enters when the n-gram is mixed below.
+    flat = list(chain.from_iterable(words))
+    word_hashes = np.fromiter(map(xxhash.xxh32_intdigest, flat), dtype=np.uint64, count=len(flat))
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+
+    # Full windows: the window sum at every word position, from n shifted slices.
+    padded = np.concatenate([word_hashes, np.zeros(ngram, dtype=np.uint64)])
+    n_words = word_hashes.size
+    window = np.zeros(n_words, dtype=np.uint64)
+    for k in range(ngram):  # one vector operation per n-gram position, not per shingle
+        window += padded[k : k + n_words] * _POSITION[k % 64]
+    window += np.uint64(ngram) * _POSITION[64]
+    full = np.maximum(lengths - ngram + 1, 0)
+    owner = np.repeat(np.arange(lengths.size, dtype=np.int64), full)
+    first = np.cumsum(full) - full
+    positions = starts[owner] + (np.arange(owner.size, dtype=np.int64) - first[owner])
+    combined = [window[positions]]
+    owners = [owner]
+
+    # A paragraph shorter than ngram is one shingle of all its words.
+    short = np.flatnonzero((lengths > 0) & (lengths < ngram))
+    if short.size:
+        acc = lengths[short].astype(np.uint64) * _POSITION[64]
+        for k in range(ngram - 1):
+            inside = k < lengths[short]
+            term = padded[np.where(inside, starts[short] + k, n_words)] * _POSITION[k % 64]
+            acc += term
+        combined.append(acc)
+        owners.append(short)
+    mixed = _fmix64(np.concatenate(combined) ^ np.uint64(seed & 0xFFFFFFFFFFFFFFFF)) >> _U32
+
+    # Distinct shingles per paragraph: sort (paragraph, hash) pairs packed in one uint64.
+    packed = np.sort((np.concatenate(owners).astype(np.uint64) << _U32) | mixed)
+    packed = packed[np.concatenate(([True], packed[1:] != packed[:-1]))]
+    paragraph_of = (packed >> _U32).astype(np.int64)
+    offsets = np.zeros(lengths.size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(paragraph_of, minlength=lengths.size), out=offsets[1:])
+    return Shingles((packed & np.uint64(0xFFFFFFFF)).astype(np.uint32), offsets)
