@@ -30,10 +30,10 @@ class DedupConfig:
         >>> config = DedupConfig()
         >>> (config.num_perm, config.ngram, config.bands * config.rows <= config.num_perm)
         (128, 5, True)
-        >>> DedupConfig(threshold=1.5)
+        >>> DedupConfig(threshold=1.5)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        dedup.errors.ConfigError: threshold=1.5 is outside (0, 1]; pass a Jaccard similarity such as 0.5
+        dedup.errors.ConfigError: threshold=1.5 is outside (0, 1]; pass a Jaccard similarity ...
     """
 
     threshold: float = 0.5

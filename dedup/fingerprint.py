@@ -25,7 +25,8 @@ class Fingerprints:
     Attributes:
         keys: (n,) uint64 exact keys: equal for paragraphs whose normalised text is equal.
         signatures: (n, num_perm) uint32 MinHash signatures.
-        counts: (n,) int64 distinct shingles; 0 for a paragraph without words (matched exactly only).
+        counts: (n,) int64 distinct shingles; 0 for a paragraph without words, which is
+            matched exactly only.
     """
 
     keys: npt.NDArray[np.uint64]
@@ -34,6 +35,12 @@ class Fingerprints:
 
     def __len__(self) -> int:
         return int(self.keys.size)
+
+    def slice(self, start: int, stop: int) -> Fingerprints:
+        """Return rows ``start:stop``."""
+        return Fingerprints(
+            self.keys[start:stop], self.signatures[start:stop], self.counts[start:stop]
+        )
 
     @staticmethod
     def concatenate(parts: Sequence[Fingerprints], num_perm: int) -> Fingerprints:

@@ -1,8 +1,6 @@
-"""Locality-sensitive hashing over MinHash signatures: banding, the batch join, an incremental index."""
+"""LSH over MinHash signatures: banding, the batch band join and an incremental index."""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +17,9 @@ _ROW_MIX = np.array(
     + [(0x9E3779B97F4A7C15 * (2 * k + 3)) % 2**64 | 1 for k in range(60)],
     dtype=np.uint64,
 )
+
+
+_BAND_SALT = (np.arange(1, 4097, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)) | np.uint64(1)
 
 
 def collision_probability(similarity: float, bands: int, rows: int) -> float:
@@ -157,62 +158,123 @@ def candidate_pairs(
 
 
 class LSHIndex:
-    """An incremental LSH index from integer keys to signatures, for one-at-a-time queries.
+    """An incremental LSH index from integer ids to signatures, queried one or many at a time.
+
+    Each (band, band key) is folded into one 32-bit record key. Records live in one sorted
+    array, queried with a vectorised binary search, plus a small dictionary of recent additions
+    that is merged in once it grows past an eighth of the array (a merge of two sorted runs).
+    A 32-bit record key collides by chance with probability ``bands * n / 2**32`` per query;
+    such a candidate fails verification, so it costs a comparison, never a wrong match.
+    Removal marks an id dead; ids must never be reused.
 
     Example:
         >>> index = LSHIndex(bands=2, rows=2)
         >>> index.add(7, np.array([1, 2, 3, 4], np.uint32))
-        >>> sorted(index.query(np.array([1, 2, 0, 0], np.uint32)))
-        [7]
-        >>> index.remove(7, np.array([1, 2, 3, 4], np.uint32))
+        >>> index.query(np.array([1, 2, 0, 0], np.uint32))
+        {7}
+        >>> index.remove(7)
         >>> index.query(np.array([1, 2, 0, 0], np.uint32))
         set()
     """
 
-    __slots__ = ("_tables", "bands", "rows")
+    __slots__ = ("_dead", "_ids", "_keys", "_pending", "_pending_size", "bands", "rows")
 
     def __init__(self, bands: int, rows: int) -> None:
         self.bands = bands
         self.rows = rows
-        self._tables: list[dict[int, list[int]]] = [{} for _ in range(bands)]
+        self._keys = np.empty(0, dtype=np.uint32)
+        self._ids = np.empty(0, dtype=np.int64)
+        self._pending: dict[int, list[int]] = {}
+        self._pending_size = 0
+        self._dead: set[int] = set()
 
-    def _keys(self, signature: npt.NDArray[np.uint32]) -> list[int]:
-        keys: list[int] = band_keys(signature.reshape(1, -1), self.bands, self.rows)[0].tolist()
-        return keys
+    def record_keys(self, signatures: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
+        """Return the (n, bands) uint32 record keys of (n, num_perm) signatures."""
+        keys = band_keys(signatures, self.bands, self.rows)
+        keys ^= _BAND_SALT[: self.bands]
+        keys ^= keys >> np.uint64(33)
+        keys *= np.uint64(0xFF51AFD7ED558CCD)
+        keys ^= keys >> np.uint64(33)
+        return (keys >> np.uint64(32)).astype(np.uint32)
 
     def add(self, key: int, signature: npt.NDArray[np.uint32]) -> None:
         """Index ``signature`` under ``key``."""
-        for table, band_key in zip(self._tables, self._keys(signature), strict=True):
-            table.setdefault(band_key, []).append(key)
+        self.add_many(np.array([key], dtype=np.int64), signature.reshape(1, -1))
 
-    def add_many(self, keys: Iterable[int], signatures: npt.NDArray[np.uint32]) -> None:
-        """Index a batch: ``signatures`` is (n, num_perm) uint32, one row per key."""
-        all_keys = band_keys(signatures, self.bands, self.rows).T.tolist()
-        keys = list(keys)
-        for table, column in zip(self._tables, all_keys, strict=True):
-            for key, band_key in zip(keys, column, strict=True):
-                table.setdefault(band_key, []).append(key)
+    def add_many(self, keys: npt.NDArray[np.int64], signatures: npt.NDArray[np.uint32]) -> None:
+        """Index a batch: ``signatures`` is (n, num_perm) uint32, one row per id in ``keys``."""
+        records = self.record_keys(signatures)
+        if records.size > 4096 or records.size > self._keys.size // 8:
+            self._merge(records.reshape(-1), np.repeat(keys.astype(np.int64), self.bands))
+            return
+        pending = self._pending
+        for key, row in zip(keys.tolist(), records.tolist(), strict=True):
+            for record in row:
+                pending.setdefault(record, []).append(key)
+        self._pending_size += records.size
+        if self._pending_size > max(4096, self._keys.size // 8):
+            self._merge(np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.int64))
 
-    def remove(self, key: int, signature: npt.NDArray[np.uint32]) -> None:
-        """Remove ``key``; ``signature`` must be the one it was added with."""
-        for table, band_key in zip(self._tables, self._keys(signature), strict=True):
-            bucket = table.get(band_key)
-            if bucket is not None and key in bucket:
-                bucket.remove(key)
-                if not bucket:
-                    del table[band_key]
+    def _merge(self, keys: npt.NDArray[np.uint32], ids: npt.NDArray[np.int64]) -> None:
+        parts_k, parts_i = [self._keys, keys], [self._ids, ids]
+        if self._pending:
+            flat = [(k, i) for k, bucket in self._pending.items() for i in bucket]
+            parts_k.append(np.array([k for k, _ in flat], dtype=np.uint32))
+            parts_i.append(np.array([i for _, i in flat], dtype=np.int64))
+            self._pending = {}
+            self._pending_size = 0
+        all_keys, all_ids = np.concatenate(parts_k), np.concatenate(parts_i)
+        if self._dead:
+            alive = ~np.isin(all_ids, np.fromiter(self._dead, dtype=np.int64))
+            all_keys, all_ids = all_keys[alive], all_ids[alive]
+            self._dead = set()
+        order = np.argsort(all_keys, kind="stable")  # sorted runs: close to a linear merge
+        self._keys, self._ids = all_keys[order], all_ids[order]
+
+    def remove(self, key: int) -> None:
+        """Remove ``key`` from every bucket."""
+        self._dead.add(key)
 
     def query(self, signature: npt.NDArray[np.uint32]) -> set[int]:
-        """Return every key that shares at least one band with ``signature``.
+        """Return every live id that shares at least one band with ``signature``.
 
         Approximate: verify each candidate with :func:`dedup.minhash.jaccard_estimate`.
         """
-        found: set[int] = set()
-        for table, band_key in zip(self._tables, self._keys(signature), strict=True):
-            bucket = table.get(band_key)
-            if bucket:
-                found.update(bucket)
-        return found
+        _, ids = self.query_many(signature.reshape(1, -1))
+        return set(ids.tolist())
 
-    def __len__(self) -> int:
-        return len({key for bucket in self._tables[0].values() for key in bucket})
+    def query_many(
+        self, signatures: npt.NDArray[np.uint32]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Return the candidate pairs of a batch of queries, without repeats.
+
+        Args:
+            signatures: (n_queries, num_perm) uint32.
+
+        Returns:
+            Two aligned (n_pairs,) int64 arrays: the query row and the candidate id.
+        """
+        records = self.record_keys(signatures)
+        flat = records.reshape(-1)
+        low = np.searchsorted(self._keys, flat, side="left")
+        high = np.searchsorted(self._keys, flat, side="right")
+        width = high - low
+        owner = np.repeat(np.arange(flat.size, dtype=np.int64) // self.bands, width)
+        first = np.cumsum(width) - width
+        at = np.repeat(low - first, width) + np.arange(int(width.sum()), dtype=np.int64)
+        queries, ids = [owner], [self._ids[at]]
+        if self._pending:
+            extra = [
+                (row // self.bands, key)
+                for row, record in enumerate(flat.tolist())
+                for key in self._pending.get(record, ())
+            ]
+            if extra:
+                queries.append(np.array([q for q, _ in extra], dtype=np.int64))
+                ids.append(np.array([k for _, k in extra], dtype=np.int64))
+        query_rows, found = np.concatenate(queries), np.concatenate(ids)
+        if self._dead:
+            alive = ~np.isin(found, np.fromiter(self._dead, dtype=np.int64))
+            query_rows, found = query_rows[alive], found[alive]
+        packed = np.unique(query_rows * (1 << 32) + found)
+        return packed >> 32, packed & 0xFFFFFFFF

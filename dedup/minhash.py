@@ -32,7 +32,8 @@ class MinHasher:
 
     Example:
         >>> hasher = MinHasher(num_perm=64, seed=1)
-        >>> sigs = hasher.signatures(["the same blurb about a coup in Peru", "The same blurb about a coup in Peru!"])
+        >>> blurb = "the same blurb about a coup in Peru"
+        >>> sigs = hasher.signatures([blurb, blurb.title() + "!"])
         >>> sigs.shape, jaccard_estimate(sigs[0], sigs[1])
         ((2, 64), 1.0)
     """

@@ -54,7 +54,7 @@ def cluster(
         The per-paragraph assignments and the clusters.
 
     Example:
-        >>> blurb = "Peru's Congress removed the president on Wednesday and protests spread to Lima."
+        >>> blurb = "Peru's Congress removed the president on Wednesday; protests spread."
         >>> result = cluster([("a", "Peru\\n\\n" + blurb), ("b", "Coups\\n\\n" + blurb.upper())])
         >>> [(c.size, c.docs, c.members) for c in result.clusters]
         [(2, 2, (('a', 1), ('b', 1)))]
@@ -94,11 +94,11 @@ def cluster(
     raw_labels = link(prints, config)
     return _assemble(
         doc_ids,
-        np.asarray(para_doc, dtype=np.int64),
-        np.asarray(para_num, dtype=np.int64),
-        raw_labels[np.asarray(para_raw, dtype=np.int64)],
-        raw_texts,
-        prints.keys,
+        doc_of=np.asarray(para_doc, dtype=np.int64),
+        para_of=np.asarray(para_num, dtype=np.int64),
+        labels=raw_labels[np.asarray(para_raw, dtype=np.int64)],
+        raw_texts=raw_texts,
+        keys=prints.keys,
     )
 
 
@@ -135,6 +135,7 @@ def link(prints: Fingerprints, config: DedupConfig) -> npt.NDArray[np.int64]:
 
 def _assemble(
     doc_ids: list[str],
+    *,
     doc_of: npt.NDArray[np.int64],
     para_of: npt.NDArray[np.int64],
     labels: npt.NDArray[np.int64],

@@ -28,7 +28,8 @@ class Shingles:
 
     Attributes:
         hashes: (n_shingles,) uint32, sorted within each paragraph.
-        offsets: (n_paragraphs + 1,) int64; paragraph ``i`` owns ``hashes[offsets[i]:offsets[i+1]]``.
+        offsets: (n_paragraphs + 1,) int64; paragraph ``i`` owns
+            ``hashes[offsets[i]:offsets[i+1]]``.
     """
 
     __slots__ = ("hashes", "offsets")
@@ -64,8 +65,9 @@ def shingle(normalized: Sequence[str], ngram: int, seed: int = 0) -> Shingles:
 
     Each word is hashed once with ``xxh32`` (the loop over words runs in C through ``map``); the
     n-gram hashes are then combined from the word hashes with numpy, with no Python loop per
-    shingle: a weighted sum of the word hashes, seeded and finished with murmur3's finaliser. A paragraph of fewer than ``ngram`` words is one shingle of all its words; a
-    paragraph without words has no shingles.
+    shingle: a weighted sum of the word hashes, seeded and finished with murmur3's finaliser.
+    A paragraph of fewer than ``ngram`` words is one shingle of all its words; a paragraph
+    without words has no shingles.
 
     Args:
         normalized: normalised paragraphs (words separated by single spaces, see

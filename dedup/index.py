@@ -1,0 +1,315 @@
+"""The incremental index: add, match and remove documents; clusters keep their ids."""
+
+from __future__ import annotations
+
+import bisect
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dedup.config import DedupConfig
+from dedup.errors import (
+    ConfigError,
+    DuplicateKeyError,
+    IncompatibleSignatureError,
+    UnknownKeyError,
+)
+from dedup.fingerprint import fingerprint
+from dedup.match import Match
+from dedup.paragraphs import split_paragraphs
+from dedup.state import Assigned, ClusterState, DocState, IndexState, Plan
+from dedup.store import MemoryStore, SQLiteStore, Store
+
+__all__ = ["AddResult", "Assigned", "ClusterInfo", "Document", "Index", "Stats"]
+
+STORE_FILE = "dedup.sqlite3"
+# Parameters that change signatures: a store made with others cannot be reused.
+_SIGNATURE_PARAMS = ("num_perm", "seed", "ngram")
+
+
+@dataclass(frozen=True, slots=True)
+class AddResult:
+    """The outcome of adding one document."""
+
+    id: str
+    replaced: bool
+    paragraphs: list[Assigned]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A stored document: ``paragraphs`` holds ``(index, text, cluster)``."""
+
+    id: str
+    meta: dict[str, object] | None
+    paragraphs: list[tuple[int, str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterInfo:
+    """A cluster with its members ``(doc, para)`` in insertion order."""
+
+    id: str
+    size: int
+    docs: int
+    text: str
+    members: list[tuple[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Sizes of the index."""
+
+    documents: int
+    paragraphs: int
+    clusters: int
+
+
+class Index:
+    """Documents, their paragraphs' clusters and a persistent store behind them.
+
+    Each added paragraph joins the cluster of the most similar indexed paragraph that it
+    matches (exactly after normalisation, or by the rule of :class:`dedup.DedupConfig`), or
+    founds a new cluster. A cluster keeps its id for as long as it has members. Every method is
+    thread-safe; a write is durable in the store before it returns.
+
+    Example:
+        >>> index = Index()
+        >>> blurb = "Peru's Congress removed the president on Wednesday and protests spread."
+        >>> index.add("a", "Peru\\n\\n" + blurb).paragraphs[1].new_cluster
+        True
+        >>> match = index.match(blurb.upper() + " Read more")[0]
+        >>> (match.cluster == index.get("a").paragraphs[1][2], match.similarity)
+        (True, 1.0)
+    """
+
+    def __init__(self, config: DedupConfig | None = None, store: Store | None = None) -> None:
+        self._store: Store = store if store is not None else MemoryStore()
+        self.config = _settle_config(self._store, config)
+        self._lock = threading.RLock()
+        self._state = IndexState(self.config)
+        self._load()
+
+    @classmethod
+    def open(cls, data_dir: str | Path, config: DedupConfig | None = None) -> Index:
+        """Open (or create) the SQLite store in ``data_dir`` and rebuild the index from it."""
+        return cls(config, SQLiteStore(Path(data_dir) / STORE_FILE))
+
+    @classmethod
+    def load(cls, path: str | Path, config: DedupConfig | None = None) -> Index:
+        """Open an index saved with :meth:`save` (a SQLite file)."""
+        return cls(config, SQLiteStore(path))
+
+    def save(self, path: str | Path) -> None:
+        """Write the whole index to a new SQLite file at ``path``."""
+        with self._lock:
+            target = SQLiteStore(path)
+            try:
+                target.save_settings(_config_settings(self.config))
+                target.write(list(self._store.documents()), [], list(self._store.entries()), [])
+            finally:
+                target.close()
+
+    def close(self) -> None:
+        """Close the store."""
+        with self._lock:
+            self._store.close()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def match(self, text: str) -> list[Match | None]:
+        """Return, for each paragraph of ``text``, its best matching cluster or None. Read-only."""
+        return self.match_many([text])[0]
+
+    def match_many(self, texts: Sequence[str]) -> list[list[Match | None]]:
+        """Match several texts in one vectorised pass. Read-only."""
+        split = [split_paragraphs(t) for t in texts]
+        prints = fingerprint([p for paragraphs in split for p in paragraphs], self.config)
+        with self._lock:
+            found = self._state.best_matches(prints)
+        result: list[list[Match | None]] = []
+        start = 0
+        for paragraphs in split:
+            result.append(found[start : start + len(paragraphs)])
+            start += len(paragraphs)
+        return result
+
+    def get(self, doc_id: str) -> Document:
+        """Return a document with its paragraphs' text and clusters."""
+        with self._lock:
+            state = self._doc(doc_id)
+            stored = self._store.document(doc_id)
+        texts = stored.texts if stored is not None else ()
+        return Document(
+            doc_id,
+            state.meta,
+            [(i, t, c) for i, (t, c) in enumerate(zip(texts, state.clusters, strict=True))],
+        )
+
+    def cluster_info(self, cluster_id: str) -> ClusterInfo:
+        """Return one cluster with its members."""
+        with self._lock:
+            state = self._state.clusters.get(cluster_id)
+            if state is None:
+                raise UnknownKeyError(f"no cluster {cluster_id!r}; list clusters to find its id")
+            return _info(cluster_id, state)
+
+    def clusters(
+        self, min_docs: int = 1, limit: int = 100, cursor: str | None = None
+    ) -> tuple[list[ClusterInfo], str | None]:
+        """Page through clusters by distinct documents, descending, then id.
+
+        Args:
+            min_docs: only clusters spanning at least this many documents.
+            limit: page size.
+            cursor: the cursor returned with the previous page.
+
+        Returns:
+            The page, and the cursor of the next page (None after the last).
+        """
+        after = _parse_cursor(cursor)
+        with self._lock:
+            ranked = sorted(
+                (-len(c.members), cid)
+                for cid, c in self._state.clusters.items()
+                if len(c.members) >= min_docs
+            )
+            start = 0 if after is None else bisect.bisect_right(ranked, after)
+            chosen = ranked[start : start + limit]
+            page = [_info(cid, self._state.clusters[cid]) for _, cid in chosen]
+        more = start + limit < len(ranked)
+        return page, (f"{page[-1].docs}:{page[-1].id}" if more and page else None)
+
+    def stats(self) -> Stats:
+        """Return the numbers of documents, paragraphs and clusters."""
+        with self._lock:
+            state = self._state
+            return Stats(len(state.docs), state.paragraphs, len(state.clusters))
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._state.docs
+
+    # -- writing -------------------------------------------------------------------------
+
+    def add(self, doc_id: str, text: str, meta: dict[str, object] | None = None) -> AddResult:
+        """Add or replace a document; each paragraph joins its best match or founds a cluster."""
+        return self.add_many([(doc_id, text, meta)])[0]
+
+    def add_many(
+        self, documents: Sequence[tuple[str, str, dict[str, object] | None]]
+    ) -> list[AddResult]:
+        """Add or replace several documents in one atomic, durable write.
+
+        Raises:
+            DuplicateKeyError: an id appears twice in ``documents``.
+        """
+        seen: set[str] = set()
+        for doc_id, _, _ in documents:
+            if doc_id in seen:
+                raise DuplicateKeyError(
+                    f"document {doc_id!r} appears twice in one batch; send it once"
+                )
+            seen.add(doc_id)
+        split = [split_paragraphs(text) for _, text, _ in documents]
+        prints = fingerprint([p for ps in split for p in ps], self.config)
+        with self._lock:
+            plan = Plan(self._state)
+            start = 0
+            for (doc_id, _, meta), paragraphs in zip(documents, split, strict=True):
+                part = prints.slice(start, start + len(paragraphs))
+                plan.add_document(doc_id, meta, paragraphs, part)
+                start += len(paragraphs)
+            self._commit(plan)
+        return [AddResult(d.id, d.replaced, d.assigned) for d in plan.documents]
+
+    def remove(self, doc_id: str) -> None:
+        """Remove a document; a cluster left empty disappears, the others keep their ids."""
+        with self._lock:
+            self._doc(doc_id)
+            plan = Plan(self._state)
+            plan.remove_document(doc_id)
+            self._commit(plan)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _doc(self, doc_id: str) -> DocState:
+        state = self._state.docs.get(doc_id)
+        if state is None:
+            raise UnknownKeyError(f"no document {doc_id!r}; add it first or check the id")
+        return state
+
+    def _commit(self, plan: Plan) -> None:
+        """Write the plan to the store, then apply it to memory (lock held).
+
+        If the store refuses the write, memory is untouched and the error propagates.
+        """
+        written = {d.id for d in plan.documents}
+        self._store.write(
+            plan.stored_documents(),
+            [d for d in plan.removed if d not in written],
+            plan.new_entries,
+            plan.dropped_keys(),
+        )
+        plan.apply(self._stored_text)
+
+    def _stored_text(self, doc_id: str, para: int) -> str:
+        stored = self._store.document(doc_id)
+        return stored.texts[para] if stored is not None else ""
+
+    def _load(self) -> None:
+        """Rebuild memory from the store."""
+        entries = list(self._store.entries())
+        clusters_of: dict[int, str] = {}
+        docs = list(self._store.documents())
+        for doc in docs:
+            for key, cluster in zip(doc.keys, doc.clusters, strict=True):
+                clusters_of.setdefault(key, cluster)
+        live = [e for e in entries if e.key in clusters_of]
+        state = self._state
+        state.append_entries(live, [clusters_of[e.key] for e in live])
+        for doc in docs:
+            ids = np.fromiter(
+                (state.entry_of_key[k] for k in doc.keys), dtype=np.int64, count=len(doc.keys)
+            )
+            state.attach(doc.id, DocState(doc.meta, ids, doc.clusters), doc.texts)
+
+
+def _info(cluster_id: str, state: ClusterState) -> ClusterInfo:
+    members = [(doc, para) for doc, paras in state.members.items() for para in paras]
+    return ClusterInfo(cluster_id, state.size, len(state.members), state.text, members)
+
+
+def _parse_cursor(cursor: str | None) -> tuple[int, str] | None:
+    if cursor is None:
+        return None
+    docs, sep, cluster_id = cursor.partition(":")
+    if not sep or not docs.isdigit() or not cluster_id:
+        raise ConfigError(f"cursor {cursor!r} is malformed; pass the cursor of the previous page")
+    return (-int(docs), cluster_id)
+
+
+def _config_settings(config: DedupConfig) -> dict[str, str]:
+    return {"config": json.dumps(asdict(config), sort_keys=True)}
+
+
+def _settle_config(store: Store, config: DedupConfig | None) -> DedupConfig:
+    """Use the store's config, or record the given one in a new store; refuse a mismatch."""
+    saved = store.settings().get("config")
+    if saved is None:
+        config = config or DedupConfig()
+        store.save_settings(_config_settings(config))
+        return config
+    stored = DedupConfig(**json.loads(saved))
+    if config is None:
+        return stored
+    for name in _SIGNATURE_PARAMS:
+        if getattr(config, name) != getattr(stored, name):
+            raise IncompatibleSignatureError(
+                f"the store was built with {name}={getattr(stored, name)}, not "
+                f"{getattr(config, name)}; open it without overriding {name}, or use a new store"
+            )
+    return config
