@@ -12,40 +12,20 @@ __all__ = ["NormalizeConfig", "normalize", "tokens"]
 # mark, the soft hyphen and bidirectional controls. They are deleted, not turned into spaces, so a
 # word broken by one still reads as one word.
 _INVISIBLE = dict.fromkeys(
-    [0x00AD, 0x180E, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0x2061, 0x2062]
-    + [0x2063, 0x2064, 0xFEFF, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+    [
+        *(0x00AD, 0x180E, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0x2061, 0x2062),
+        *(0x2063, 0x2064, 0xFEFF, *range(0x202A, 0x202F), *range(0x2066, 0x206A)),
+    ]
 )
 # Apostrophes are deleted so "Peru's" and "Peru’s" both read "perus".
 _APOSTROPHES = dict.fromkeys([ord("'"), 0x2019, 0x2018, 0x02BC, 0x2032, 0x00B4, ord("`")])
 _DELETE = {**_INVISIBLE, **_APOSTROPHES}
 _WORD = re.compile(r"[^\W_]+")
 _MONTHS = frozenset(
-    [
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "may",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "january",
-        "february",
-        "march",
-        "april",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ]
+    (
+        "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april "
+        "june july august september october november december"
+    ).split()
 )
 _TRAILERS = (("read", "more"), ("continue", "reading"))
 
