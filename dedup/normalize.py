@@ -22,10 +22,11 @@ _APOSTROPHES = dict.fromkeys([ord("'"), 0x2019, 0x2018, 0x02BC, 0x2032, 0x00B4, 
 _DELETE = {**_INVISIBLE, **_APOSTROPHES}
 _WORD = re.compile(r"[^\W_]+")
 _MONTHS = frozenset(
-    (
-        "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april "
-        "june july august september october november december"
-    ).split()
+    {
+        *("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov"),
+        *("dec", "january", "february", "march", "april", "june", "july", "august"),
+        *("september", "october", "november", "december"),
+    }
 )
 _TRAILERS = (("read", "more"), ("continue", "reading"))
 

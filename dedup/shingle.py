@@ -118,7 +118,8 @@ def shingle(normalized: Sequence[str], ngram: int, seed: int = 0) -> Shingles:
 
     # Distinct shingles per paragraph: sort (paragraph, hash) pairs packed in one uint64.
     packed = np.sort((np.concatenate(owners).astype(np.uint64) << _U32) | mixed)
-    packed = packed[np.concatenate(([True], packed[1:] != packed[:-1]))]
+    if packed.size:
+        packed = packed[np.concatenate(([True], packed[1:] != packed[:-1]))]
     paragraph_of = (packed >> _U32).astype(np.int64)
     offsets = np.zeros(lengths.size + 1, dtype=np.int64)
     np.cumsum(np.bincount(paragraph_of, minlength=lengths.size), out=offsets[1:])

@@ -1,0 +1,139 @@
+"""Hypothesis properties of the maths: hashing, normalisation, estimation, union-find, LSH."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dedup
+from dedup.lsh import band_keys, candidate_pairs
+from dedup.minhash import MinHasher, jaccard_estimate
+from dedup.normalize import normalize
+from dedup.shingle import shingle
+from dedup.unionfind import components
+
+WORDS = st.text(alphabet="abcdefgh", min_size=1, max_size=4)
+PARAGRAPH = st.lists(WORDS, min_size=0, max_size=30).map(" ".join)
+
+
+@given(
+    st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=40),
+    st.integers(1, 16),
+    st.integers(0, 2**32),
+)
+def test_signature_equals_python_big_integer_reference(
+    hashes: list[int], num_perm: int, seed: int
+) -> None:
+    """The numpy signature equals min(((a*h + b) mod 2**64) >> 32) computed with Python ints."""
+    hasher = MinHasher(num_perm=num_perm, seed=seed)
+    batch = shingle([""], 5)  # replace the hashes of one paragraph by the drawn ones
+    batch.hashes = np.unique(np.array(hashes, dtype=np.uint32))
+    batch.offsets = np.array([0, batch.hashes.size], dtype=np.int64)
+    got = hasher.sign(batch)[0].tolist()
+    a, b = [int(x) for x in hasher.a], [int(x) for x in hasher.b]
+    expected = [
+        min(((ak * h + bk) % 2**64) >> 32 for h in hashes) for ak, bk in zip(a, b, strict=True)
+    ]
+    assert got == expected
+
+
+@given(st.text())
+def test_normalize_is_idempotent(text: str) -> None:
+    """Normalising twice gives what normalising once gives, for any Unicode text."""
+    once = normalize(text)
+    assert normalize(once) == once
+
+
+@given(PARAGRAPH, PARAGRAPH)
+def test_estimator_is_symmetric_and_exact_on_identity(first: str, second: str) -> None:
+    """jaccard_estimate(x, y) == jaccard_estimate(y, x), and x against itself gives 1.0."""
+    sigs = MinHasher(num_perm=32, seed=3).signatures([first, second])
+    assert jaccard_estimate(sigs[0], sigs[1]) == jaccard_estimate(sigs[1], sigs[0])
+    assert jaccard_estimate(sigs[0], sigs[0]) == 1.0
+
+
+def _bfs_components(n: int, edges: list[tuple[int, int]]) -> list[int]:
+    neighbours: list[list[int]] = [[] for _ in range(n)]
+    for x, y in edges:
+        neighbours[x].append(y)
+        neighbours[y].append(x)
+    label = [-1] * n
+    for start in range(n):
+        if label[start] >= 0:
+            continue
+        label[start] = start
+        queue = [start]
+        while queue:
+            node = queue.pop()
+            for other in neighbours[node]:
+                if label[other] < 0:
+                    label[other] = start
+                    queue.append(other)
+    return label
+
+
+@given(
+    st.integers(1, 60).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=80),
+        )
+    )
+)
+def test_union_find_agrees_with_graph_search(graph: tuple[int, list[tuple[int, int]]]) -> None:
+    """Union-find components equal breadth-first search components (smallest node as label)."""
+    n, edges = graph
+    labels = components(n, np.array(edges, dtype=np.int64).reshape(-1, 2)).tolist()
+    assert labels == _bfs_components(n, edges)
+
+
+@settings(max_examples=60)
+@given(
+    st.integers(2, 40).flatmap(
+        lambda n: st.lists(
+            st.lists(st.integers(0, 3), min_size=8, max_size=8), min_size=n, max_size=n
+        )
+    ),
+    st.integers(1, 3),
+)
+def test_lsh_finds_every_pair_agreeing_on_a_band(rows_values: list[list[int]], window: int) -> None:
+    """Pairs that agree on a whole band are candidates, or connected through candidates when a
+    bucket is wider than the window; with a wide window they are candidates themselves."""
+    sigs = np.array(rows_values, dtype=np.uint32)
+    n = sigs.shape[0]
+    keys = band_keys(sigs, bands=4, rows=2)
+    agreeing = {
+        (i, j) for i in range(n) for j in range(i + 1, n) if bool((keys[i] == keys[j]).any())
+    }
+    wide = {tuple(p) for p in candidate_pairs(sigs, 4, 2, window=n).tolist()}
+    assert agreeing == wide
+    narrow = candidate_pairs(sigs, 4, 2, window=window)
+    labels = components(n, narrow)
+    assert all(labels[i] == labels[j] for i, j in agreeing)
+    assert {tuple(p) for p in narrow.tolist()} <= agreeing
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Protests spread across the southern provinces after the congress voted to remove him.",
+                "protests spread across the southern provinces after the congress voted to remove him …",
+                "Sign up for our daily digest.",
+                "A completely different story about a chess club and its centenary celebrations in town.",
+                "Protests spread across the southern provinces after the congres voted to remove him.",
+            ]
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_output_is_the_same_for_any_jobs(paragraphs: list[str]) -> None:
+    """dedup.cluster gives identical assignments with one worker and with two."""
+    pages = [(f"p{i}", text) for i, text in enumerate(paragraphs)]
+    one = dedup.cluster(pages, jobs=1)
+    two = dedup.cluster(pages, jobs=2)
+    assert list(one) == list(two)
+    assert one.clusters == two.clusters
