@@ -37,11 +37,12 @@ class DedupConfig:
     """
 
     threshold: float = 0.5
-    containment: float | None = 0.7
+    containment: float | None = 0.75
     num_perm: int = 128
     ngram: int = 5
     seed: int = 0
-    min_containment_shingles: int = 16
+    min_containment_shingles: int = 24
+    short_threshold: float = 0.8
     bucket_window: int = 16
     bands: int = field(default=0)
     rows: int = field(default=0)
@@ -51,6 +52,11 @@ class DedupConfig:
             raise ConfigError(
                 f"threshold={self.threshold!r} is outside (0, 1]; "
                 "pass a Jaccard similarity such as 0.5"
+            )
+        if not _is_share(self.short_threshold):
+            raise ConfigError(
+                f"short_threshold={self.short_threshold!r} is outside (0, 1]; "
+                "pass a Jaccard similarity such as 0.8"
             )
         if self.containment is not None and not _is_share(self.containment):
             raise ConfigError(

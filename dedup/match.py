@@ -80,9 +80,12 @@ def score_pairs(
         similarity[low : low + _CHUNK] = agree / signatures.shape[1]
     count_a, count_b = counts[pairs[:, 0]], second_counts[pairs[:, 1]]
     containment = containment_estimate(similarity, count_a, count_b)
-    matched = similarity >= config.threshold
+    long_enough = np.minimum(count_a, count_b) >= config.min_containment_shingles
+    # A short line shares a large fraction of its few shingles with a longer variant of itself
+    # (a sign-up line and the same line with a second sentence): it needs a higher bar.
+    needed = np.where(long_enough, config.threshold, max(config.threshold, config.short_threshold))
+    matched = similarity >= needed
     if config.containment is not None:
-        long_enough = np.minimum(count_a, count_b) >= config.min_containment_shingles
         matched |= (containment >= config.containment) & long_enough
     # Paragraphs without words have no shingles and match only exactly, never by estimate.
     matched &= (count_a > 0) & (count_b > 0)

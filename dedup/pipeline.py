@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
 
 import numpy as np
 import numpy.typing as npt
@@ -208,6 +210,15 @@ def _check_jobs(jobs: int | None) -> int:
     return jobs
 
 
+def _process_context() -> BaseContext:
+    """Fork when it is safe (a POSIX caller with no other threads): it starts fast and works
+    from any ``__main__``, even stdin. Otherwise spawn, which is safe beside threads."""
+    methods = get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return get_context("fork")
+    return get_context("spawn")
+
+
 class _Fingerprinter:
     """Fingerprint batches in order, inline or in worker processes, with bounded queueing."""
 
@@ -232,8 +243,7 @@ class _Fingerprinter:
             self._done.append(fingerprint(texts, self._config))
             return
         if self._pool is None:
-            # Spawned workers: safe whatever threads the caller runs, and the same on every OS.
-            self._pool = ProcessPoolExecutor(self._jobs, mp_context=get_context("spawn"))
+            self._pool = ProcessPoolExecutor(self._jobs, mp_context=_process_context())
         self._queue.append(self._pool.submit(fingerprint, texts, self._config))
         while len(self._queue) > 2 * self._jobs:  # bound the texts in flight
             self._drain_one()
