@@ -12,7 +12,9 @@ from dedup.errors import DuplicateKeyError, IncompatibleSignatureError, UnknownK
 
 TEASER = (
     "The river authority opened all six floodgates on Tuesday night after three days of heavy "
-    "rain, and the villages downstream were told to move livestock to higher ground at once."
+    "rain, and the villages downstream were told to move livestock to higher ground at once. "
+    "Engineers said the old dam had held through worse storms, but the forecast for the weekend "
+    "promised another band of rain from the west and nobody wanted to take the risk."
 )
 OTHER = (
     "A new bakery on Mill Street sells rye bread made from a recipe its founder brought from "
@@ -29,7 +31,7 @@ def test_add_founds_then_joins_clusters() -> None:
     second = index.add("b", f"News\n\n{TEASER.upper()}")
     assert second.paragraphs[1].cluster == first.paragraphs[1].cluster
     assert (second.paragraphs[1].similarity, second.paragraphs[1].containment) == (1.0, 1.0)
-    truncated = " ".join(TEASER.split()[:22]) + "…"
+    truncated = " ".join(TEASER.split()[:34]) + "…"
     third = index.add("c", truncated)
     assert third.paragraphs[0].cluster == first.paragraphs[1].cluster
     assert third.paragraphs[0].similarity is not None
