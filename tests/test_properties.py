@@ -13,6 +13,7 @@ from dedup.normalize import normalize
 from dedup.shingle import shingle
 from dedup.unionfind import components
 
+PROTESTS = "Protests spread across the southern provinces after the congress voted to remove him."
 WORDS = st.text(alphabet="abcdefgh", min_size=1, max_size=4)
 PARAGRAPH = st.lists(WORDS, min_size=0, max_size=30).map(" ".join)
 
@@ -119,11 +120,11 @@ def test_lsh_finds_every_pair_agreeing_on_a_band(rows_values: list[list[int]], w
     st.lists(
         st.sampled_from(
             [
-                "Protests spread across the southern provinces after the congress voted to remove him.",
-                "protests spread across the southern provinces after the congress voted to remove him …",
+                PROTESTS,
+                PROTESTS.lower().replace(".", " …"),
                 "Sign up for our daily digest.",
-                "A completely different story about a chess club and its centenary celebrations in town.",
-                "Protests spread across the southern provinces after the congres voted to remove him.",
+                "A different story about a chess club and its centenary celebrations in town.",
+                PROTESTS.replace("congress", "congres"),
             ]
         ),
         min_size=1,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import dedup
 
 
@@ -21,9 +23,5 @@ def test_public_classes_are_exported() -> None:
 
 def test_unknown_attribute_raises() -> None:
     """A missing name raises AttributeError, even through the lazy interop loader."""
-    try:
+    with pytest.raises(AttributeError, match="no_such_name"):
         _ = dedup.no_such_name  # type: ignore[attr-defined]
-    except AttributeError as error:
-        assert "no_such_name" in str(error)
-    else:
-        raise AssertionError("expected AttributeError")
