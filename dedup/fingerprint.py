@@ -12,7 +12,7 @@ import xxhash
 
 from dedup.config import DedupConfig
 from dedup.minhash import MinHasher
-from dedup.normalize import normalize
+from dedup.normalize import normalize_bytes
 from dedup.shingle import shingle
 
 __all__ = ["Fingerprints", "exact_key", "fingerprint", "hasher_for"]
@@ -62,14 +62,14 @@ def hasher_for(num_perm: int, seed: int, ngram: int) -> MinHasher:
     return MinHasher(num_perm=num_perm, seed=seed, ngram=ngram)
 
 
-def exact_key(raw: str, normalized: str) -> int:
+def exact_key(raw: str, normalized: bytes) -> int:
     """Return the 64-bit exact key of a paragraph: xxh3 of its normalised text.
 
     A paragraph with no words (``***``, ``—``) is keyed on its case-folded raw text instead, so
     that different punctuation lines do not all share the empty key.
     """
     if normalized:
-        return xxhash.xxh3_64_intdigest(normalized.encode())
+        return xxhash.xxh3_64_intdigest(normalized)
     folded = "\x00" + " ".join(raw.casefold().split())
     return xxhash.xxh3_64_intdigest(folded.encode("utf-8", "surrogatepass"))
 
@@ -79,7 +79,7 @@ def fingerprint(texts: Sequence[str], config: DedupConfig) -> Fingerprints:
 
     Pure and deterministic, so batches can run in any process in any order.
     """
-    normalized = [normalize(text) for text in texts]
+    normalized = [normalize_bytes(text) for text in texts]
     keys = np.fromiter(map(exact_key, texts, normalized), dtype=np.uint64, count=len(texts))
     shingles = shingle(normalized, config.ngram, config.seed)
     signatures = hasher_for(config.num_perm, config.seed, config.ngram).sign(shingles)

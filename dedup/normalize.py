@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["NormalizeConfig", "normalize", "tokens"]
+__all__ = ["NormalizeConfig", "normalize", "normalize_bytes", "tokens", "words"]
 
 # Characters that carry no words: zero-width spaces and joiners, the word joiner, the byte order
 # mark, the soft hyphen and bidirectional controls. They are deleted, not turned into spaces, so a
@@ -19,16 +19,23 @@ _INVISIBLE = dict.fromkeys(
 )
 # Apostrophes are deleted so "Peru's" and "Peru’s" both read "perus".
 _APOSTROPHES = dict.fromkeys([ord("'"), 0x2019, 0x2018, 0x02BC, 0x2032, 0x00B4, ord("`")])
-_DELETE = {**_INVISIBLE, **_APOSTROPHES}
+_DELETE = re.compile("[" + "".join(re.escape(chr(c)) for c in {**_INVISIBLE, **_APOSTROPHES}) + "]")
+# Typographic punctuation separates words; turning it into spaces first lets most text take the
+# ASCII path below, which finds the same words as the Unicode one, twice as fast.
+_PUNCTUATION = re.compile("[\u2010-\u2015\u201c-\u201f\u00ab\u00bb\u2026\u2022\u00b7\u00a0]")
 _WORD = re.compile(r"[^\W_]+")
 _MONTHS = frozenset(
-    {
+    m.encode()
+    for m in (
         *("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov"),
         *("dec", "january", "february", "march", "april", "june", "july", "august"),
         *("september", "october", "november", "december"),
-    }
+    )
 )
-_TRAILERS = (("read", "more"), ("continue", "reading"))
+_TRAILERS = ((b"read", b"more"), (b"continue", b"reading"))
+_ASCII_TABLE = bytes(
+    c if chr(c).isalnum() and c < 128 and chr(c) != "_" else 32 for c in range(256)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +53,8 @@ class NormalizeConfig:
 _DEFAULT = NormalizeConfig()
 
 
-def tokens(text: str, config: NormalizeConfig = _DEFAULT) -> list[str]:
-    """Return the normalised words of ``text``.
+def words(text: str, config: NormalizeConfig = _DEFAULT) -> list[bytes]:
+    """Return the normalised words of ``text`` as UTF-8 bytes.
 
     The steps run in a fixed order, and each is chosen so the whole is idempotent:
 
@@ -60,27 +67,47 @@ def tokens(text: str, config: NormalizeConfig = _DEFAULT) -> list[str]:
        then a trailing ``Read more`` or ``Continue reading``, repeatedly.
 
     Example:
-        >>> tokens("Dec 12, 2022 — Peru’s  “Coup” [...] Read more")
-        ['perus', 'coup']
+        >>> words("Dec 12, 2022 — Peru’s  “Coup” [...] Read more")
+        [b'perus', b'coup']
     """
-    folded = unicodedata.normalize(
-        "NFKC", unicodedata.normalize("NFKC", text).casefold()
-    ).translate(_DELETE)
-    words = _WORD.findall(folded)
+    if text.isascii():  # NFKC is the identity on ASCII, and casefold is lower
+        folded = text.lower()
+    else:
+        folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    folded = _PUNCTUATION.sub(" ", _DELETE.sub("", folded))
+    if folded.isascii():  # one C pass: every byte that is not [a-z0-9] becomes a space
+        found = folded.encode().translate(_ASCII_TABLE).split()
+    else:
+        found = [w.encode() for w in _WORD.findall(folded)]
     changed = True
-    while changed and words:
+    while changed and found:
         changed = False
-        skip = _date_prefix_length(words) if config.strip_date_prefix else 0
+        skip = _date_prefix_length(found) if config.strip_date_prefix else 0
         if skip:
-            words = words[skip:]
+            found = found[skip:]
             changed = True
         if config.strip_trailers:
             for trailer in _TRAILERS:
-                if len(words) > len(trailer) and tuple(words[-len(trailer) :]) == trailer:
-                    words = words[: -len(trailer)]
+                if len(found) > len(trailer) and tuple(found[-len(trailer) :]) == trailer:
+                    found = found[: -len(trailer)]
                     changed = True
                     break
-    return words
+    return found
+
+
+def normalize_bytes(text: str, config: NormalizeConfig = _DEFAULT) -> bytes:
+    """Return :func:`normalize` encoded as UTF-8: the form the fingerprints are made of."""
+    return b" ".join(words(text, config))
+
+
+def tokens(text: str, config: NormalizeConfig = _DEFAULT) -> list[str]:
+    """Return the normalised words of ``text``.
+
+    Example:
+        >>> tokens("Dec 12, 2022 — Peru’s  “Coup” [...] Read more")
+        ['perus', 'coup']
+    """
+    return [w.decode() for w in words(text, config)]
 
 
 def normalize(text: str, config: NormalizeConfig = _DEFAULT) -> str:
@@ -92,18 +119,18 @@ def normalize(text: str, config: NormalizeConfig = _DEFAULT) -> str:
         >>> normalize(normalize("“Don’t” — Stop…")) == normalize("“Don’t” — Stop…")
         True
     """
-    return " ".join(tokens(text, config))
+    return normalize_bytes(text, config).decode()
 
 
-def _is_day(word: str) -> bool:
+def _is_day(word: bytes) -> bool:
     return word.isdigit() and len(word) <= 2 and 1 <= int(word) <= 31
 
 
-def _is_year(word: str) -> bool:
+def _is_year(word: bytes) -> bool:
     return word.isdigit() and len(word) == 4
 
 
-def _date_prefix_length(words: list[str]) -> int:
+def _date_prefix_length(words: list[bytes]) -> int:
     """Return how many leading words form a date, leaving at least one word after it."""
     if len(words) < 4:
         return 0

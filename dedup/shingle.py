@@ -60,7 +60,7 @@ def _fmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     return x
 
 
-def shingle(normalized: Sequence[str], ngram: int, seed: int = 0) -> Shingles:
+def shingle(normalized: Sequence[bytes], ngram: int, seed: int = 0) -> Shingles:
     """Hash the word ``ngram``-grams of each paragraph, vectorised over the whole batch.
 
     Each word is hashed once with ``xxh32`` (the loop over words runs in C through ``map``); the
@@ -71,18 +71,18 @@ def shingle(normalized: Sequence[str], ngram: int, seed: int = 0) -> Shingles:
 
     Args:
         normalized: normalised paragraphs (words separated by single spaces, see
-            :func:`dedup.normalize.normalize`).
+            :func:`dedup.normalize.normalize_bytes`).
         ngram: words per shingle.
         seed: xxhash seed; a different seed gives independent shingle hashes.
 
     Example:
-        >>> batch = shingle(["a b c", "a b c d", ""], ngram=2)
+        >>> batch = shingle([b"a b c", b"a b c d", b""], ngram=2)
         >>> batch.counts.tolist()
         [2, 3, 0]
         >>> bool(np.isin(batch.of(0), batch.of(1)).all())
         True
     """
-    words = [text.encode().split() for text in normalized]
+    words = [text.split() for text in normalized]
     lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
     # xxh32 of every word, looped in C by map(); the seed enters when the n-gram is mixed below.
     flat = list(chain.from_iterable(words))

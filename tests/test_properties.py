@@ -28,7 +28,7 @@ def test_signature_equals_python_big_integer_reference(
 ) -> None:
     """The numpy signature equals min(((a*h + b) mod 2**64) >> 32) computed with Python ints."""
     hasher = MinHasher(num_perm=num_perm, seed=seed)
-    batch = shingle([""], 5)  # replace the hashes of one paragraph by the drawn ones
+    batch = shingle([b""], 5)  # replace the hashes of one paragraph by the drawn ones
     batch.hashes = np.unique(np.array(hashes, dtype=np.uint32))
     batch.offsets = np.array([0, batch.hashes.size], dtype=np.int64)
     got = hasher.sign(batch)[0].tolist()
