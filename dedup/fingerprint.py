@@ -12,7 +12,7 @@ import xxhash
 
 from dedup.config import DedupConfig
 from dedup.minhash import MinHasher
-from dedup.normalize import normalize_bytes
+from dedup.normalize import words
 from dedup.shingle import shingle
 
 __all__ = ["Fingerprints", "exact_key", "fingerprint", "hasher_for"]
@@ -79,8 +79,9 @@ def fingerprint(texts: Sequence[str], config: DedupConfig) -> Fingerprints:
 
     Pure and deterministic, so batches can run in any process in any order.
     """
-    normalized = [normalize_bytes(text) for text in texts]
+    split = [words(text) for text in texts]
+    normalized = [b" ".join(w) for w in split]
     keys = np.fromiter(map(exact_key, texts, normalized), dtype=np.uint64, count=len(texts))
-    shingles = shingle(normalized, config.ngram, config.seed)
+    shingles = shingle(split, config.ngram, config.seed)
     signatures = hasher_for(config.num_perm, config.seed, config.ngram).sign(shingles)
     return Fingerprints(keys, signatures, shingles.counts)

@@ -30,6 +30,7 @@ Progress = Callable[[int, int], None]
 # New unique paragraphs per fingerprinting task: large enough to amortise a process hop,
 # small enough to keep every core busy and memory flat.
 _BATCH = 4096
+_INLINE_BATCHES = 2
 
 
 def cluster(
@@ -228,6 +229,7 @@ class _Fingerprinter:
         self._pool: ProcessPoolExecutor | None = None
         self._queue: deque[Future[Fingerprints] | Fingerprints] = deque()
         self._done: list[Fingerprints] = []
+        self._submitted = 0
 
     def __enter__(self) -> _Fingerprinter:
         return self
@@ -239,8 +241,10 @@ class _Fingerprinter:
     def submit(self, texts: list[str]) -> None:
         if not texts:
             return
-        if self._jobs == 1:
-            self._done.append(fingerprint(texts, self._config))
+        # The first batches run inline: a small input is done before a pool would have started.
+        if self._jobs == 1 or self._submitted < _INLINE_BATCHES:
+            self._submitted += 1
+            self._queue.append(fingerprint(texts, self._config))
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self._jobs, mp_context=_process_context())

@@ -60,7 +60,7 @@ def _fmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     return x
 
 
-def shingle(normalized: Sequence[bytes], ngram: int, seed: int = 0) -> Shingles:
+def shingle(normalized: Sequence[bytes | list[bytes]], ngram: int, seed: int = 0) -> Shingles:
     """Hash the word ``ngram``-grams of each paragraph, vectorised over the whole batch.
 
     Each word is hashed once with ``xxh32`` (the loop over words runs in C through ``map``); the
@@ -70,8 +70,9 @@ def shingle(normalized: Sequence[bytes], ngram: int, seed: int = 0) -> Shingles:
     without words has no shingles.
 
     Args:
-        normalized: normalised paragraphs (words separated by single spaces, see
-            :func:`dedup.normalize.normalize_bytes`).
+        normalized: normalised paragraphs, each as bytes with words separated by single
+            spaces (:func:`dedup.normalize.normalize_bytes`) or as its list of words
+            (:func:`dedup.normalize.words`).
         ngram: words per shingle.
         seed: xxhash seed; a different seed gives independent shingle hashes.
 
@@ -82,7 +83,7 @@ def shingle(normalized: Sequence[bytes], ngram: int, seed: int = 0) -> Shingles:
         >>> bool(np.isin(batch.of(0), batch.of(1)).all())
         True
     """
-    words = [text.split() for text in normalized]
+    words = [text.split() if isinstance(text, bytes) else text for text in normalized]
     lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
     # xxh32 of every word, looped in C by map(); the seed enters when the n-gram is mixed below.
     flat = list(chain.from_iterable(words))

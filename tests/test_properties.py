@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -138,3 +139,18 @@ def test_output_is_the_same_for_any_jobs(paragraphs: list[str]) -> None:
     two = dedup.cluster(pages, jobs=2)
     assert list(one) == list(two)
     assert one.clusters == two.clusters
+
+
+def test_worker_processes_give_the_same_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With tiny batches the pool really runs, and the result equals the inline one."""
+    monkeypatch.setattr("dedup.pipeline._BATCH", 8)
+    pages = [
+        (f"p{i}", f"{PROTESTS} Item {i % 7}.\n\nShared footer line.\n\nUnique {i} {i * 7919}")
+        for i in range(200)
+    ]
+    one = dedup.cluster(pages, jobs=1)
+    two = dedup.cluster(pages, jobs=2)
+    assert list(one) == list(two)
+    assert one.clusters == two.clusters
+    assert len(one.clusters) >= 2
+    assert max(c.size for c in one.clusters) == 200
