@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from dedup.arrays import sorted_unique
 from dedup.errors import ConfigError, IncompatibleSignatureError
 
 __all__ = ["LSHIndex", "band_keys", "candidate_pairs", "collision_probability", "optimal_params"]
@@ -150,7 +151,7 @@ def candidate_pairs(
             found.append((low << np.uint64(32)) | high)
     if not found:
         return np.empty((0, 2), dtype=np.int64)
-    packed = np.unique(np.concatenate(found))
+    packed = sorted_unique(np.concatenate(found))
     pairs = np.empty((packed.size, 2), dtype=np.int64)
     pairs[:, 0] = (packed >> np.uint64(32)).astype(np.int64)
     pairs[:, 1] = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
@@ -276,5 +277,5 @@ class LSHIndex:
         if self._dead:
             alive = ~np.isin(found, np.fromiter(self._dead, dtype=np.int64))
             query_rows, found = query_rows[alive], found[alive]
-        packed = np.unique(query_rows * (1 << 32) + found)
+        packed = sorted_unique(query_rows * (1 << 32) + found)
         return packed >> 32, packed & 0xFFFFFFFF

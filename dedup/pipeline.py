@@ -13,6 +13,7 @@ from multiprocessing.context import BaseContext
 import numpy as np
 import numpy.typing as npt
 
+from dedup.arrays import sorted_unique
 from dedup.config import DedupConfig
 from dedup.errors import ConfigError, InputError
 from dedup.fingerprint import Fingerprints, fingerprint
@@ -153,7 +154,7 @@ def _assemble(
         labels, return_index=True, return_inverse=True, return_counts=True
     )
     compact = compact.reshape(-1)
-    pair_keys = np.unique(compact * len(doc_ids) + doc_of)
+    pair_keys = sorted_unique(compact * len(doc_ids) + doc_of)
     docs = np.bincount(pair_keys // len(doc_ids), minlength=components_.size)
     repeated = np.flatnonzero(sizes >= 2)
     # Clusters by distinct pages, then size, descending; ties in input order.

@@ -9,6 +9,8 @@ import numpy as np
 import numpy.typing as npt
 import xxhash
 
+from dedup.arrays import sorted_unique
+
 __all__ = ["Shingles", "shingle"]
 
 # Odd 64-bit multipliers, one per position in the n-gram, so that "a b" and "b a" differ. The
@@ -118,9 +120,7 @@ def shingle(normalized: Sequence[bytes | list[bytes]], ngram: int, seed: int = 0
     mixed = _fmix64(np.concatenate(combined) ^ np.uint64(seed & 0xFFFFFFFFFFFFFFFF)) >> _U32
 
     # Distinct shingles per paragraph: sort (paragraph, hash) pairs packed in one uint64.
-    packed = np.sort((np.concatenate(owners).astype(np.uint64) << _U32) | mixed)
-    if packed.size:
-        packed = packed[np.concatenate(([True], packed[1:] != packed[:-1]))]
+    packed = sorted_unique((np.concatenate(owners).astype(np.uint64) << _U32) | mixed)
     paragraph_of = (packed >> _U32).astype(np.int64)
     offsets = np.zeros(lengths.size + 1, dtype=np.int64)
     np.cumsum(np.bincount(paragraph_of, minlength=lengths.size), out=offsets[1:])

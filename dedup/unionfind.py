@@ -47,7 +47,12 @@ class UnionFind:
     def labels(self) -> npt.NDArray[np.int64]:
         """Return, for each node, the smallest node of its set (a canonical label)."""
         n = len(self.parent)
-        roots = np.fromiter((self.find(x) for x in range(n)), dtype=np.int64, count=n)
+        roots = np.asarray(self.parent, dtype=np.int64)
+        while True:  # pointer jumping: every node reaches its root in log(depth) vector steps
+            jumped = roots[roots]
+            if np.array_equal(jumped, roots):
+                break
+            roots = jumped
         smallest = np.full(n, n, dtype=np.int64)
         np.minimum.at(smallest, roots, np.arange(n, dtype=np.int64))
         return smallest[roots]

