@@ -143,7 +143,7 @@ def test_output_is_the_same_for_any_jobs(paragraphs: list[str]) -> None:
 
 def test_worker_processes_give_the_same_output(monkeypatch: pytest.MonkeyPatch) -> None:
     """With tiny batches the pool really runs, and the result equals the inline one."""
-    monkeypatch.setattr("dedup.pipeline._BATCH", 8)
+    monkeypatch.setattr("dedup.batch._BATCH", 8)
     pages = [
         (f"p{i}", f"{PROTESTS} Item {i % 7}.\n\nShared footer line.\n\nUnique {i} {i * 7919}")
         for i in range(200)

@@ -1,0 +1,181 @@
+"""Reading pages into a batch: paragraphs, exact raw collapse, and fingerprints in workers."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
+
+import numpy as np
+import numpy.typing as npt
+
+from dedup.config import DedupConfig
+from dedup.errors import ConfigError, InputError
+from dedup.fingerprint import Fingerprints, fingerprint
+from dedup.paragraphs import split_paragraphs
+
+__all__ = ["Batch", "PageLike", "Progress", "read_batch"]
+
+PageLike = tuple[str, str] | Mapping[str, object]
+Progress = Callable[[int, int], None]
+
+# New unique paragraphs per fingerprinting task: large enough to amortise a process hop,
+# small enough to keep every core busy and memory flat.
+_BATCH = 4096
+_INLINE_BATCHES = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Pages read into arrays, with one fingerprint per distinct raw paragraph.
+
+    Attributes:
+        doc_ids: page ids in input order.
+        para_doc: (n_paragraphs,) int64 page index of each paragraph.
+        para_num: (n_paragraphs,) int64 paragraph index within its page.
+        para_raw: (n_paragraphs,) int64 index of its distinct raw text.
+        raw_texts: the distinct raw paragraph texts, in order of first appearance.
+        prints: one fingerprint per distinct raw text.
+    """
+
+    doc_ids: list[str]
+    para_doc: npt.NDArray[np.int64]
+    para_num: npt.NDArray[np.int64]
+    para_raw: npt.NDArray[np.int64]
+    raw_texts: list[str]
+    prints: Fingerprints
+
+
+def read_batch(
+    pages: Iterable[PageLike],
+    config: DedupConfig,
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> Batch:
+    """Read ``pages`` once, as a stream, and fingerprint each distinct raw paragraph.
+
+    Identical paragraphs are collapsed on their raw text as they arrive, so a boilerplate line
+    repeated on 50,000 pages is fingerprinted once. Fingerprinting runs in ``jobs`` worker
+    processes (None: all cores) while reading goes on; the result is the same for any ``jobs``.
+    """
+    workers = _check_jobs(jobs)
+    doc_ids: list[str] = []
+    raw_index: dict[str, int] = {}
+    raw_texts: list[str] = []
+    para_raw: list[int] = []
+    para_doc: list[int] = []
+    para_num: list[int] = []
+    with _Fingerprinter(config, workers) as fingerprinter:
+        pending: list[str] = []
+        for number, page in enumerate(pages, start=1):
+            doc_id, text = _page_fields(page, number)
+            doc = len(doc_ids)
+            doc_ids.append(doc_id)
+            paragraphs = split_paragraphs(text)
+            for para, paragraph in enumerate(paragraphs):
+                unique = raw_index.get(paragraph)
+                if unique is None:
+                    unique = raw_index[paragraph] = len(raw_texts)
+                    raw_texts.append(paragraph)
+                    pending.append(paragraph)
+                para_raw.append(unique)
+                para_doc.append(doc)
+                para_num.append(para)
+            if len(pending) >= _BATCH:
+                fingerprinter.submit(pending)
+                pending = []
+            if progress is not None:
+                progress(1, len(paragraphs))
+        fingerprinter.submit(pending)
+        prints = fingerprinter.results()
+    return Batch(
+        doc_ids,
+        np.asarray(para_doc, dtype=np.int64),
+        np.asarray(para_num, dtype=np.int64),
+        np.asarray(para_raw, dtype=np.int64),
+        raw_texts,
+        prints,
+    )
+
+
+def _page_fields(page: PageLike, number: int) -> tuple[str, str]:
+    if isinstance(page, Mapping):
+        doc_id, text = page.get("id"), page.get("text")
+    elif isinstance(page, tuple) and len(page) == 2:
+        doc_id, text = page
+    else:
+        raise InputError(
+            f"page {number} is a {type(page).__name__}; pass (id, text) tuples or mappings "
+            'with "id" and "text"'
+        )
+    if not isinstance(doc_id, str) or not isinstance(text, str):
+        raise InputError(
+            f"page {number}: id and text must be strings, got {type(doc_id).__name__} and "
+            f"{type(text).__name__}; convert them with str() first"
+        )
+    return doc_id, text
+
+
+def _check_jobs(jobs: int | None) -> int:
+    if jobs is None:
+        return os.cpu_count() or 1
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ConfigError(f"jobs={jobs!r} must be a positive integer; use 1 for no workers")
+    return jobs
+
+
+def _process_context() -> BaseContext:
+    """Fork when it is safe (a POSIX caller with no other threads): it starts fast and works
+    from any ``__main__``, even stdin. Otherwise spawn, which is safe beside threads."""
+    methods = get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return get_context("fork")
+    return get_context("spawn")
+
+
+class _Fingerprinter:
+    """Fingerprint batches in order, inline or in worker processes, with bounded queueing."""
+
+    def __init__(self, config: DedupConfig, jobs: int) -> None:
+        self._config = config
+        self._jobs = jobs
+        self._pool: ProcessPoolExecutor | None = None
+        self._queue: deque[Future[Fingerprints] | Fingerprints] = deque()
+        self._done: list[Fingerprints] = []
+        self._submitted = 0
+
+    def __enter__(self) -> _Fingerprinter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    def submit(self, texts: list[str]) -> None:
+        if not texts:
+            return
+        # The first batches run inline: a small input is done before a pool would have started.
+        if self._jobs == 1 or self._submitted < _INLINE_BATCHES:
+            self._submitted += 1
+            self._queue.append(fingerprint(texts, self._config))
+            return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self._jobs, mp_context=_process_context())
+        self._queue.append(self._pool.submit(fingerprint, texts, self._config))
+        while len(self._queue) > 2 * self._jobs:  # bound the texts in flight
+            self._drain_one()
+
+    def _drain_one(self) -> None:
+        item = self._queue.popleft()
+        self._done.append(item if isinstance(item, Fingerprints) else item.result())
+
+    def results(self) -> Fingerprints:
+        while self._queue:
+            self._drain_one()
+        return Fingerprints.concatenate(self._done, self._config.num_perm)
