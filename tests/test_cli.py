@@ -222,7 +222,7 @@ def test_bad_line_in_stdin_for_clean(
         (["clean", "x.jsonl", "-o", "a", "--min-docs", "0"], "--min-docs: 0 is below 1"),
         (["clean", "x.jsonl", "-o", "a", "--keep", "last"], "invalid choice"),
         (["cluster", "x.jsonl"], "-o/--output"),
-        (["serve"], "invalid choice"),
+        (["serve"], "no data directory"),
         ([], "required"),
     ],
 )
