@@ -1,0 +1,1 @@
+"""Benchmarks of dedup against datasketch and rensa on a labelled synthetic crawl."""
