@@ -171,11 +171,5 @@ def run_dedup(
     import dedup
 
     result = dedup.cluster(pages, config=dedup.DedupConfig(), jobs=jobs)
-    paragraphs = result.paragraphs
-    ids: dict[str, int] = {}
-    clusters = np.fromiter(
-        (-1 if a.cluster is None else ids.setdefault(a.cluster, len(ids)) for a in paragraphs),
-        dtype=np.int64,
-        count=len(paragraphs),
-    )
-    return clusters, paragraphs
+    # cluster_of is the per-paragraph cluster index (-1: unique), like the anchors' labels.
+    return result.cluster_of, result

@@ -69,24 +69,24 @@ def read_batch(
     raw_index: dict[str, int] = {}
     raw_texts: list[str] = []
     para_raw: list[int] = []
-    para_doc: list[int] = []
-    para_num: list[int] = []
+    per_page: list[int] = []
     with _Fingerprinter(config, workers) as fingerprinter:
         pending: list[str] = []
         for number, page in enumerate(pages, start=1):
             doc_id, text = _page_fields(page, number)
-            doc = len(doc_ids)
             doc_ids.append(doc_id)
             paragraphs = split_paragraphs(text)
-            for para, paragraph in enumerate(paragraphs):
-                unique = raw_index.get(paragraph)
-                if unique is None:
-                    unique = raw_index[paragraph] = len(raw_texts)
-                    raw_texts.append(paragraph)
-                    pending.append(paragraph)
-                para_raw.append(unique)
-                para_doc.append(doc)
-                para_num.append(para)
+            known = len(raw_index)
+            # A new paragraph gets the next id; setdefault reads len() before inserting.
+            ids = [raw_index.setdefault(p, len(raw_index)) for p in paragraphs]
+            if len(raw_index) > known:
+                new = list(
+                    dict.fromkeys(p for p, i in zip(paragraphs, ids, strict=True) if i >= known)
+                )
+                raw_texts += new
+                pending += new
+            para_raw += ids
+            per_page.append(len(paragraphs))
             if len(pending) >= _BATCH:
                 fingerprinter.submit(pending)
                 pending = []
@@ -94,10 +94,15 @@ def read_batch(
                 progress(1, len(paragraphs))
         fingerprinter.submit(pending)
         prints = fingerprinter.results()
+    counts = np.asarray(per_page, dtype=np.int64)
+    para_doc = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+    para_num = np.arange(para_doc.size, dtype=np.int64) - np.repeat(
+        np.cumsum(counts) - counts, counts
+    )
     return Batch(
         doc_ids,
-        np.asarray(para_doc, dtype=np.int64),
-        np.asarray(para_num, dtype=np.int64),
+        para_doc,
+        para_num,
         np.asarray(para_raw, dtype=np.int64),
         raw_texts,
         prints,

@@ -18,4 +18,4 @@ def split_paragraphs(text: str) -> list[str]:
         >>> split_paragraphs("Title\\n\\n  Teaser one\\nstill teaser \\n \\n\\nFooter")
         ['Title', 'Teaser one\\nstill teaser', 'Footer']
     """
-    return [part for part in (chunk.strip() for chunk in _BLANK_LINE.split(text)) if part]
+    return list(filter(None, map(str.strip, _BLANK_LINE.split(text))))
