@@ -1,4 +1,4 @@
-"""Run ``python -m service`` in a subprocess on a free loopback port, for the process-level tests."""
+"""Run ``python -m service`` in a subprocess on a free loopback port, for process-level tests."""
 
 from __future__ import annotations
 
@@ -63,6 +63,8 @@ class ServerProcess:
             self.process.kill()
         self.process.wait(10)
         self._reader.join(5)
+        if self.process.stderr is not None:
+            self.process.stderr.close()
 
     def __enter__(self) -> ServerProcess:
         return self

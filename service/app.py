@@ -1,0 +1,141 @@
+"""Build the aiohttp application and serve it until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import signal
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+
+import orjson
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+from dedup.index import Index
+from service.errors import ApiError, error_middleware
+from service.handlers import ROUTES, WRITE_ROUTES
+from service.keys import EXECUTOR, INDEX, METRICS, OPENAPI, SETTINGS, STATS
+from service.metrics import Metrics, StatsCache
+from service.openapi import build_openapi
+from service.settings import ServiceSettings
+
+__all__ = ["create_app", "serve"]
+
+log = logging.getLogger("service")
+
+
+def create_app(settings: ServiceSettings) -> web.Application:
+    """Return the application; its index and executor open at start-up and close at cleanup.
+
+    Example:
+        >>> from pathlib import Path
+        >>> app = create_app(ServiceSettings(data=Path("/tmp/dedup-doctest")))
+        >>> sorted({r.method for r in app.router.routes()})
+        ['DELETE', 'GET', 'HEAD', 'POST']
+    """
+    metrics = Metrics()
+    app = web.Application(
+        client_max_size=settings.max_body,
+        middlewares=[metrics.middleware, error_middleware, _auth_middleware(settings.token)],
+    )
+    app[SETTINGS] = settings
+    app[METRICS] = metrics
+    app[OPENAPI] = orjson.dumps(build_openapi(settings), option=orjson.OPT_INDENT_2)
+    for method, path, handler, _ in ROUTES:
+        if method == "GET":  # GET routes answer HEAD too, as HTTP expects
+            app.router.add_get(path, handler)
+        else:
+            app.router.add_route(method, path, handler)
+    app.cleanup_ctx.append(_index_context)
+    return app
+
+
+async def _index_context(app: web.Application) -> AsyncIterator[None]:
+    """Open the store and the executor together, and close both after the last request."""
+    settings = app[SETTINGS]
+    executor = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="dedup-index")
+    loop = asyncio.get_running_loop()
+    try:
+        # Rebuilding the index from a large store takes seconds: keep the loop free meanwhile.
+        index = await loop.run_in_executor(
+            executor, Index.open, settings.data, settings.dedup_config()
+        )
+    except BaseException:
+        executor.shutdown(wait=False)
+        raise
+    stats = StatsCache(index)
+    app[INDEX] = index
+    app[EXECUTOR] = executor
+    app[STATS] = stats
+    app[METRICS].watch(stats)
+    try:
+        yield
+    finally:
+        # Finish every write already handed to the executor before the store closes.
+        await asyncio.to_thread(executor.shutdown, wait=True)
+        index.close()
+
+
+def _auth_middleware(token: str | None) -> Middleware:
+    """Require ``Authorization: Bearer <token>`` on write routes when a token is configured."""
+    expected = f"Bearer {token}".encode()
+
+    @web.middleware
+    async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if token is not None and request.match_info.handler in WRITE_ROUTES:
+            given = request.headers.get("Authorization", "").encode("utf-8", "surrogatepass")
+            if not hmac.compare_digest(given, expected):
+                raise ApiError(
+                    401,
+                    "unauthorized",
+                    "this route needs the header 'Authorization: Bearer <token>' with the "
+                    "service's token",
+                )
+        return await handler(request)
+
+    return auth
+
+
+def _urls(addresses: list[object]) -> list[str]:
+    urls = []
+    for address in addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            host = address[0]
+            urls.append(
+                f"http://[{host}]:{address[1]}" if ":" in host else f"http://{host}:{address[1]}"
+            )
+    return urls
+
+
+async def serve(settings: ServiceSettings) -> None:
+    """Serve until SIGTERM or SIGINT, then let in-flight requests finish and close the store.
+
+    The signal handlers are installed first, so a signal during start-up (while a large store
+    is loading) also ends in a clean shutdown rather than in the default abrupt exit.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    runner = web.AppRunner(
+        create_app(settings), access_log=None, shutdown_timeout=settings.shutdown_timeout
+    )
+    try:
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+        urls = _urls(runner.addresses)
+        log.info(
+            "listening on %s",
+            ", ".join(urls),
+            extra={"fields": {"event": "listening", "urls": urls}},
+        )
+        await stop.wait()
+        log.info("stopping", extra={"fields": {"event": "stopping"}})
+    finally:
+        await runner.cleanup()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    log.info("stopped", extra={"fields": {"event": "stopped"}})

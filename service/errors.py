@@ -1,0 +1,130 @@
+"""The one error middleware: each failure becomes a status and {"error": {"code", "message"}}."""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from dedup.errors import (
+    ConfigError,
+    DedupError,
+    DuplicateKeyError,
+    IncompatibleSignatureError,
+    InputError,
+    StoreError,
+    UnknownKeyError,
+)
+from service.keys import SETTINGS
+
+__all__ = ["ERROR_CODES", "ApiError", "error_body", "error_middleware", "error_response"]
+
+log = logging.getLogger("service.errors")
+
+# Core errors in the order they are tried (subclasses first): status, code, and whether the
+# core's message may be shown. A store error's message names server paths, so it stays hidden.
+_CORE_ERRORS: tuple[tuple[type[DedupError], int, str, bool], ...] = (
+    (UnknownKeyError, 404, "not_found", True),
+    (DuplicateKeyError, 409, "conflict", True),
+    (IncompatibleSignatureError, 422, "invalid_input", True),
+    (ConfigError, 400, "invalid_parameter", True),
+    (InputError, 422, "invalid_input", True),
+    (StoreError, 503, "store_unavailable", False),
+)
+
+# Every code the service answers with, and its status: the OpenAPI document lists these.
+ERROR_CODES: dict[str, int] = {
+    "invalid_json": 400,
+    "invalid_utf8": 400,
+    "invalid_parameter": 400,
+    "unauthorized": 401,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "conflict": 409,
+    "payload_too_large": 413,
+    "unsupported_media_type": 415,
+    "invalid_request": 422,
+    "invalid_input": 422,
+    "limit_exceeded": 422,
+    "internal_error": 500,
+    "store_unavailable": 503,
+}
+
+
+class ApiError(Exception):
+    """A request the service refuses, with the HTTP status and error code to answer."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def error_body(code: str, message: str) -> bytes:
+    """Return the one JSON error body."""
+    return orjson.dumps({"error": {"code": code, "message": message}})
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    """Return a JSON error response."""
+    return web.Response(
+        status=status,
+        body=error_body(code, message),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def _from_http(request: web.Request, exc: web.HTTPException) -> web.Response:
+    """Turn aiohttp's own 4xx (no route, wrong method, body too large...) into the JSON shape."""
+    status = exc.status
+    headers: dict[str, str] = {}
+    if status == 404:
+        code, message = "not_found", f"no route {request.path!r}; see /openapi.json for the API"
+    elif status == 405:
+        allowed = exc.headers.get("Allow", "")
+        headers["Allow"] = allowed
+        code = "method_not_allowed"
+        message = f"{request.method} is not allowed on {request.path!r}; use {allowed}"
+    elif status == 413:
+        limit = request.app[SETTINGS].max_body
+        code = "payload_too_large"
+        message = f"the body exceeds {limit} bytes; split it or raise --max-body"
+    else:
+        code = (exc.reason or "error").lower().replace(" ", "_")
+        message = exc.text or exc.reason or "the request failed"
+    return error_response(status, code, message, headers)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer every failure with the one JSON error shape; never show a stack trace."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return error_response(exc.status, exc.code, exc.message, headers)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _from_http(request, exc)
+    except DedupError as exc:
+        for kind, status, code, shown in _CORE_ERRORS:
+            if isinstance(exc, kind):
+                if not shown:
+                    log.error("store failure on %s %s", request.method, request.path, exc_info=exc)
+                message = str(exc) if shown else "the store cannot be used now; try again later"
+                return error_response(status, code, message)
+        return _internal(request, exc)
+    except Exception as exc:  # the last line of defence: log, answer 500
+        return _internal(request, exc)
+
+
+def _internal(request: web.Request, exc: BaseException) -> web.Response:
+    log.error("unexpected error on %s %s", request.method, request.rel_url.raw_path, exc_info=exc)
+    return error_response(500, "internal_error", "internal error; the server log has the details")

@@ -1,0 +1,245 @@
+"""Route handlers: validate, run the core in the executor, shape the JSON answer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar, TypeVarTuple, Unpack
+
+import orjson
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from dedup.errors import UnknownKeyError
+from dedup.index import AddResult, ClusterInfo, Index
+from service.keys import EXECUTOR, INDEX, METRICS, OPENAPI, SETTINGS, STATS
+from service.metrics import StatsCache
+from service.validation import (
+    JSON,
+    TEXT,
+    DocumentIn,
+    Limits,
+    check_paragraphs,
+    decode_json,
+    decode_text,
+    parse_batch,
+    parse_document,
+    parse_match,
+    query_cursor,
+    query_int,
+    read_body,
+    read_json,
+)
+
+__all__ = ["ROUTES", "WRITE_ROUTES"]
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
+Json = dict[str, object]
+# Most clusters one page of GET /v1/clusters may hold.
+MAX_PAGE = 1000
+# Largest min_docs accepted: far above any real index, small enough to parse for free.
+MAX_MIN_DOCS = 1_000_000_000
+
+
+def _json(data: object, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(data), status=status, content_type=JSON)
+
+
+async def _run(request: web.Request, fn: Callable[[Unpack[Ts]], T], *args: *Ts) -> T:
+    """Run ``fn(*args)`` in the app's executor so the event loop never waits on the core."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(request.app[EXECUTOR], fn, *args)
+
+
+# -- jobs run in the executor ------------------------------------------------------------
+
+
+def _add(index: Index, stats: StatsCache, limits: Limits, docs: list[DocumentIn]) -> list[Json]:
+    names = [f"document {d.id!r}" for d in docs]
+    check_paragraphs([d.text for d in docs], limits, names)
+    results = index.add_many([d.as_tuple() for d in docs])
+    stats.refresh()
+    return [_added(r) for r in results]
+
+
+def _added(result: AddResult) -> Json:
+    return {
+        "id": result.id,
+        "replaced": result.replaced,
+        "paragraphs": [
+            {
+                "index": p.index,
+                "cluster": p.cluster,
+                "new_cluster": p.new_cluster,
+                "similarity": p.similarity,
+                "containment": p.containment,
+            }
+            for p in result.paragraphs
+        ],
+    }
+
+
+def _remove(index: Index, stats: StatsCache, doc_id: str) -> None:
+    index.remove(doc_id)
+    stats.refresh()
+
+
+def _get(index: Index, doc_id: str) -> Json:
+    doc = index.get(doc_id)
+    return {
+        "id": doc.id,
+        "meta": doc.meta,
+        "paragraphs": [{"index": i, "text": t, "cluster": c} for i, t, c in doc.paragraphs],
+    }
+
+
+def _match(index: Index, limits: Limits, texts: list[str]) -> list[list[Json]]:
+    names = ["text"] if len(texts) == 1 else [f"texts[{i}]" for i in range(len(texts))]
+    check_paragraphs(texts, limits, names)
+    found = index.match_many(texts)
+    clusters: dict[str, ClusterInfo | None] = {}
+    answers: list[list[Json]] = []
+    for matches in found:
+        paragraphs: list[Json] = []
+        for i, match in enumerate(matches):
+            info = None
+            if match is not None:
+                if match.cluster not in clusters:
+                    try:
+                        clusters[match.cluster] = index.cluster_info(match.cluster)
+                    except UnknownKeyError:  # removed by a concurrent DELETE since the match
+                        clusters[match.cluster] = None
+                info = clusters[match.cluster]
+            answer: Json | None = None
+            if match is not None and info is not None:
+                answer = {
+                    "cluster": match.cluster,
+                    "similarity": match.similarity,
+                    "containment": match.containment,
+                    "docs": info.docs,
+                    "text": info.text,
+                }
+            paragraphs.append({"index": i, "match": answer})
+        answers.append(paragraphs)
+    return answers
+
+
+def _summary(info: ClusterInfo) -> Json:
+    return {"id": info.id, "size": info.size, "docs": info.docs, "text": info.text}
+
+
+def _cluster(index: Index, cluster_id: str) -> Json:
+    info = index.cluster_info(cluster_id)
+    members = [{"doc": doc, "para": para} for doc, para in info.members]
+    return {**_summary(info), "members": members}
+
+
+def _clusters(index: Index, min_docs: int, limit: int, cursor: str | None) -> Json:
+    page, next_cursor = index.clusters(min_docs=min_docs, limit=limit, cursor=cursor)
+    return {"clusters": [_summary(c) for c in page], "next_cursor": next_cursor}
+
+
+# -- handlers ------------------------------------------------------------------------------
+
+
+def _limits(request: web.Request) -> Limits:
+    return Limits.of(request.app[SETTINGS])
+
+
+async def create_document(request: web.Request) -> web.Response:
+    """POST /v1/documents: add or replace one document."""
+    doc = parse_document(await read_json(request))
+    app = request.app
+    [result] = await _run(request, _add, app[INDEX], app[STATS], _limits(request), [doc])
+    return _json(result)
+
+
+async def create_documents(request: web.Request) -> web.Response:
+    """POST /v1/documents:batch: add or replace several documents in one atomic write."""
+    docs = parse_batch(await read_json(request), request.app[SETTINGS].max_batch)
+    app = request.app
+    results = await _run(request, _add, app[INDEX], app[STATS], _limits(request), docs)
+    return _json({"documents": results})
+
+
+async def get_document(request: web.Request) -> web.Response:
+    """GET /v1/documents/{id}: a document with its paragraphs and their clusters."""
+    return _json(await _run(request, _get, request.app[INDEX], request.match_info["id"]))
+
+
+async def delete_document(request: web.Request) -> web.Response:
+    """DELETE /v1/documents/{id}: remove a document (204)."""
+    app = request.app
+    await _run(request, _remove, app[INDEX], app[STATS], request.match_info["id"])
+    return web.Response(status=204)
+
+
+async def match(request: web.Request) -> web.Response:
+    """POST /v1/match: the best cluster of each paragraph of one text or several. Read-only."""
+    media, body = await read_body(request, (JSON, TEXT))
+    if media == TEXT:
+        texts, batched = [decode_text(body)], False
+    else:
+        texts, batched = parse_match(decode_json(body), request.app[SETTINGS].max_batch)
+    found = await _run(request, _match, request.app[INDEX], _limits(request), texts)
+    if batched:
+        return _json({"results": [{"paragraphs": paragraphs} for paragraphs in found]})
+    return _json({"paragraphs": found[0]})
+
+
+async def list_clusters(request: web.Request) -> web.Response:
+    """GET /v1/clusters: a page of clusters by documents, descending."""
+    query = request.query
+    min_docs = query_int(query, "min_docs", 1, 1, MAX_MIN_DOCS)
+    limit = query_int(query, "limit", 100, 1, MAX_PAGE)
+    cursor = query_cursor(query)
+    page = await _run(request, _clusters, request.app[INDEX], min_docs, limit, cursor)
+    return _json(page)
+
+
+async def get_cluster(request: web.Request) -> web.Response:
+    """GET /v1/clusters/{id}: one cluster with its members."""
+    return _json(await _run(request, _cluster, request.app[INDEX], request.match_info["id"]))
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """GET /healthz: liveness and index sizes, without waiting for the index lock."""
+    stats = request.app[STATS].current
+    return _json(
+        {
+            "status": "ok",
+            "documents": stats.documents,
+            "paragraphs": stats.paragraphs,
+            "clusters": stats.clusters,
+        }
+    )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """GET /metrics: Prometheus text."""
+    body = request.app[METRICS].exposition()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    """GET /openapi.json: the OpenAPI 3.1 document of this service."""
+    return web.Response(body=request.app[OPENAPI], content_type=JSON)
+
+
+# (method, path, handler, operationId): the single list of routes, also read by the OpenAPI test.
+ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
+    ("POST", "/v1/documents", create_document, "create_document"),
+    ("POST", "/v1/documents:batch", create_documents, "create_documents"),
+    ("GET", "/v1/documents/{id:.+}", get_document, "get_document"),
+    ("DELETE", "/v1/documents/{id:.+}", delete_document, "delete_document"),
+    ("POST", "/v1/match", match, "match"),
+    ("GET", "/v1/clusters", list_clusters, "list_clusters"),
+    ("GET", "/v1/clusters/{id}", get_cluster, "get_cluster"),
+    ("GET", "/healthz", healthz, "healthz"),
+    ("GET", "/metrics", metrics, "metrics"),
+    ("GET", "/openapi.json", openapi, "openapi"),
+)
+# Routes that change the index: with a token configured, they need `Authorization: Bearer`.
+WRITE_ROUTES: frozenset[Handler] = frozenset({create_document, create_documents, delete_document})

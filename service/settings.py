@@ -1,0 +1,319 @@
+"""Service settings: one table of flags, environment variables and defaults; env is read here."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Literal
+
+from dedup.config import DedupConfig
+from dedup.errors import ConfigError
+
+__all__ = [
+    "ID_MAX_CHARS",
+    "SETTINGS",
+    "LogLevel",
+    "ServiceSettings",
+    "Setting",
+    "add_arguments",
+    "settings_from_args",
+]
+
+LogLevel = Literal["debug", "info", "warning", "error"]
+MIB = 1 << 20
+# Document ids are 1 to 512 characters (fixed by the API, not a setting).
+ID_MAX_CHARS = 512
+_LEVELS: tuple[LogLevel, ...] = ("debug", "info", "warning", "error")
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text.strip().replace("_", ""))
+    except ValueError:
+        raise ConfigError(f"{text!r} is not an integer; pass digits such as 100") from None
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(f"{text!r} is not a number; pass a value such as 0.5") from None
+
+
+def _share_or_off(text: str) -> float | str:
+    return "off" if text.strip().lower() in {"off", "none"} else _float(text)
+
+
+def _level(text: str) -> LogLevel:
+    level = text.strip().lower()
+    for known in _LEVELS:
+        if level == known:
+            return known
+    raise ConfigError(f"log level {text!r} is unknown; use one of {', '.join(_LEVELS)}")
+
+
+def _str(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One setting: its field name, command-line flag, environment variable, default and help."""
+
+    name: str
+    flag: str
+    env: str
+    default: object
+    help: str
+    parse: Callable[[str], object] = _str
+    shown: str | None = None
+
+    @property
+    def shown_default(self) -> str:
+        """The default as the help and the README show it."""
+        if self.shown is not None:
+            return self.shown
+        return "none" if self.default is None else str(self.default)
+
+
+_CORE = DedupConfig()
+_STORES = "the store's"
+# The single source of every setting: the CLI flags, the environment, the README table and the
+# tests are all derived from it. A flag beats the environment, which beats the default.
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "data", "--data", "DEDUP_DATA", None, "directory of the SQLite store", shown="required"
+    ),
+    Setting("host", "--host", "DEDUP_HOST", "127.0.0.1", "address to bind; loopback by default"),
+    Setting("port", "--port", "DEDUP_PORT", 8080, "TCP port to bind (0 picks a free one)", _int),
+    Setting(
+        "token",
+        "--token",
+        "DEDUP_TOKEN",
+        None,
+        "bearer token required by every write route (POST/DELETE on /v1/documents)",
+    ),
+    Setting(
+        "max_body",
+        "--max-body",
+        "DEDUP_MAX_BODY",
+        8 * MIB,
+        "largest request body in bytes; larger gets 413",
+        _int,
+        "8388608 (8 MiB)",
+    ),
+    Setting(
+        "max_batch",
+        "--max-batch",
+        "DEDUP_MAX_BATCH",
+        100,
+        "most documents per batch and texts per match request",
+        _int,
+    ),
+    Setting(
+        "max_paragraphs",
+        "--max-paragraphs",
+        "DEDUP_MAX_PARAGRAPHS",
+        10_000,
+        "most paragraphs in one document or text",
+        _int,
+    ),
+    Setting(
+        "max_paragraph_chars",
+        "--max-paragraph-chars",
+        "DEDUP_MAX_PARAGRAPH_CHARS",
+        100_000,
+        "longest paragraph, in characters",
+        _int,
+    ),
+    Setting(
+        "workers",
+        "--workers",
+        "DEDUP_WORKERS",
+        4,
+        "threads running index work beside the event loop",
+        _int,
+    ),
+    Setting(
+        "shutdown_timeout",
+        "--shutdown-timeout",
+        "DEDUP_SHUTDOWN_TIMEOUT",
+        30.0,
+        "seconds in-flight requests get to finish after SIGTERM",
+        _float,
+    ),
+    Setting(
+        "log_level",
+        "--log-level",
+        "DEDUP_LOG_LEVEL",
+        "info",
+        "debug, info, warning or error",
+        _level,
+    ),
+    Setting(
+        "threshold",
+        "--threshold",
+        "DEDUP_THRESHOLD",
+        None,
+        f"Jaccard threshold of a match ({_CORE.threshold} for a new store)",
+        _float,
+        _STORES,
+    ),
+    Setting(
+        "containment",
+        "--containment",
+        "DEDUP_CONTAINMENT",
+        None,
+        f"containment threshold, or off ({_CORE.containment} for a new store)",
+        _share_or_off,
+        _STORES,
+    ),
+    Setting(
+        "num_perm",
+        "--num-perm",
+        "DEDUP_NUM_PERM",
+        None,
+        f"MinHash permutations of a new store ({_CORE.num_perm}); fixed once it exists",
+        _int,
+        _STORES,
+    ),
+    Setting(
+        "ngram",
+        "--ngram",
+        "DEDUP_NGRAM",
+        None,
+        f"words per shingle of a new store ({_CORE.ngram}); fixed once it exists",
+        _int,
+        _STORES,
+    ),
+    Setting(
+        "seed",
+        "--seed",
+        "DEDUP_SEED",
+        None,
+        f"hash seed of a new store ({_CORE.seed}); fixed once it exists",
+        _int,
+        _STORES,
+    ),
+)
+_TUNING = ("threshold", "containment", "num_perm", "ngram", "seed")
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSettings:
+    """Validated settings of one service process; see :data:`SETTINGS` for each field's meaning.
+
+    Example:
+        >>> ServiceSettings(data=Path("/tmp/d"), port=0).host
+        '127.0.0.1'
+        >>> ServiceSettings(data=Path("/tmp/d"), max_batch=0)
+        Traceback (most recent call last):
+        ...
+        dedup.errors.ConfigError: max_batch=0 is outside [1, 100000]; use --max-batch or ...
+    """
+
+    data: Path
+    host: str = "127.0.0.1"
+    port: int = 8080
+    token: str | None = None
+    max_body: int = 8 * MIB
+    max_batch: int = 100
+    max_paragraphs: int = 10_000
+    max_paragraph_chars: int = 100_000
+    workers: int = 4
+    shutdown_timeout: float = 30.0
+    log_level: LogLevel = "info"
+    threshold: float | None = None
+    containment: float | Literal["off"] | None = None
+    num_perm: int | None = None
+    ngram: int | None = None
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if not str(self.data):
+            raise ConfigError("the data directory is empty; pass --data DIR or set DEDUP_DATA")
+        if not self.host:
+            raise ConfigError("the host is empty; pass --host 127.0.0.1 or set DEDUP_HOST")
+        if self.token is not None and (not self.token or self.token != self.token.strip()):
+            raise ConfigError("the token is empty or has surrounding spaces; pass a plain token")
+        _check("port", self.port, 0, 65535)
+        _check("max_body", self.max_body, 1024, 1 << 30)
+        _check("max_batch", self.max_batch, 1, 100_000)
+        _check("max_paragraphs", self.max_paragraphs, 1, 10_000_000)
+        _check("max_paragraph_chars", self.max_paragraph_chars, 1, 1 << 30)
+        _check("workers", self.workers, 1, 256)
+        if not 0 <= self.shutdown_timeout <= 3600:
+            raise ConfigError(
+                f"shutdown_timeout={self.shutdown_timeout} is outside [0, 3600] seconds; "
+                "use --shutdown-timeout or DEDUP_SHUTDOWN_TIMEOUT"
+            )
+        self.dedup_config()  # validates the tuning settings now rather than at start-up
+
+    def dedup_config(self) -> DedupConfig | None:
+        """Return the DedupConfig the tuning settings ask for, or None to use the store's own.
+
+        Raises:
+            ConfigError: a tuning value is out of range.
+        """
+        given = {name: getattr(self, name) for name in _TUNING if getattr(self, name) is not None}
+        if not given:
+            return None
+        if given.get("containment") == "off":
+            given["containment"] = None
+        return DedupConfig(**given)
+
+
+def _check(name: str, value: int, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        setting = next(s for s in SETTINGS if s.name == name)
+        raise ConfigError(
+            f"{name}={value!r} is outside [{low}, {high}]; use {setting.flag} or {setting.env}"
+        )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add one flag per setting; an absent flag stays None so the environment can fill it."""
+    for setting in SETTINGS:
+        parser.add_argument(
+            setting.flag,
+            dest=setting.name,
+            default=None,
+            metavar=setting.name.upper(),
+            help=f"{setting.help} [env {setting.env}; default {setting.shown_default}]",
+        )
+
+
+def settings_from_args(
+    args: argparse.Namespace | Mapping[str, object], environ: Mapping[str, str] | None = None
+) -> ServiceSettings:
+    """Build settings from parsed flags, then the environment, then the defaults.
+
+    Args:
+        args: flags as parsed by a parser given :func:`add_arguments` (strings or None).
+        environ: the environment; ``os.environ`` when None.
+
+    Raises:
+        ConfigError: a value cannot be parsed or is out of range, or no data directory is given.
+    """
+    given = vars(args) if isinstance(args, argparse.Namespace) else dict(args)
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for setting in SETTINGS:
+        raw = given.get(setting.name)
+        source = setting.flag
+        if raw is None and env.get(setting.env):
+            raw, source = env[setting.env], setting.env
+        if raw is None:
+            continue
+        try:
+            values[setting.name] = setting.parse(raw) if isinstance(raw, str) else raw
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+    if "data" not in values:
+        raise ConfigError("no data directory; pass --data DIR or set DEDUP_DATA")
+    values["data"] = Path(str(values["data"]))
+    known = {f.name for f in fields(ServiceSettings)}
+    return ServiceSettings(**{k: v for k, v in values.items() if k in known})  # type: ignore[arg-type]
