@@ -17,15 +17,9 @@ from dedup.errors import ConfigError
 from service.cli import JsonFormatter
 from service.settings import SETTINGS, ServiceSettings, settings_from_args
 
-README_SECTION = ROOT / "service" / "README-section.md"
-
-
 def readme() -> str:
-    """The README text holding the service's settings table (README.md once merged)."""
-    merged = ROOT / "README.md"
-    if merged.exists() and "DEDUP_MAX_BODY" in merged.read_text(encoding="utf-8"):
-        return merged.read_text(encoding="utf-8")
-    return README_SECTION.read_text(encoding="utf-8")
+    """The README text, which holds the service's settings table."""
+    return (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def run(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
