@@ -17,6 +17,7 @@ from dedup.errors import ConfigError
 from service.cli import JsonFormatter
 from service.settings import SETTINGS, ServiceSettings, settings_from_args
 
+
 def readme() -> str:
     """The README text, which holds the service's settings table."""
     return (ROOT / "README.md").read_text(encoding="utf-8")
@@ -83,7 +84,11 @@ def test_invalid_environment_names_the_variable() -> None:
 
 def test_readme_table_lists_every_setting() -> None:
     """Every setting's flag, variable and default appear in one row of the README's table."""
-    rows = [line for line in readme().splitlines() if line.startswith("| `--")]
+    rows = [
+        line
+        for line in readme().splitlines()
+        if line.startswith("| `--") and "| `DEDUP_" in line  # the batch CLI's table has no env
+    ]
     assert len(rows) == len(SETTINGS)
     for setting, row in zip(SETTINGS, rows, strict=True):
         cells = [cell.strip() for cell in row.strip("|").split("|")]
