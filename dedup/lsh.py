@@ -205,7 +205,7 @@ class LSHIndex:
     def add_many(self, keys: npt.NDArray[np.int64], signatures: npt.NDArray[np.uint32]) -> None:
         """Index a batch: ``signatures`` is (n, num_perm) uint32, one row per id in ``keys``."""
         records = self.record_keys(signatures)
-        if records.size > 4096 or records.size > self._keys.size // 8:
+        if records.size > max(4096, self._keys.size // 8):  # a bulk load: merge directly
             self._merge(records.reshape(-1), np.repeat(keys.astype(np.int64), self.bands))
             return
         pending = self._pending

@@ -199,6 +199,7 @@ class Plan:
         self.new_entries: list[StoredEntry] = []
         self.new_clusters: list[str] = []
         self.new_key_map: dict[int, int] = {}
+        self.staged_lsh = LSHIndex(state.config.bands, state.config.rows)
         self.founded: set[str] = set()
         self.documents: list[PlannedDocument] = []
         self.removed: list[str] = []
@@ -243,6 +244,8 @@ class Plan:
                 cluster = best.cluster
                 assigned.append(Assigned(i, cluster, False, best.similarity, best.containment))
             signature = prints.signatures[i].copy()
+            if prints.counts[i] > 0:
+                self.staged_lsh.add(len(self.new_entries), signature)
             self.new_entries.append(StoredEntry(key, int(prints.counts[i]), signature))
             self.new_clusters.append(cluster)
             self.new_key_map[key] = entry
@@ -252,14 +255,17 @@ class Plan:
         )
 
     def _best_new(self, prints: Fingerprints, row: int, known: Match | None) -> Match | None:
-        """Compare with entries planned earlier in this write; keep the better match."""
-        if not self.new_entries or prints.counts[row] == 0:
+        """Compare with the LSH candidates among entries planned earlier in this write (the
+        same candidates the index will give once they are applied); keep the better match."""
+        if prints.counts[row] == 0:
             return known
-        staged = np.stack([e.signature for e in self.new_entries])
-        staged_counts = np.array([e.count for e in self.new_entries], dtype=np.int64)
+        candidates = sorted(self.staged_lsh.query(prints.signatures[row]))
+        if not candidates:
+            return known
+        staged = np.stack([self.new_entries[c].signature for c in candidates])
+        staged_counts = np.array([self.new_entries[c].count for c in candidates], dtype=np.int64)
         pairs = np.stack(
-            [np.full(len(staged), row, dtype=np.int64), np.arange(len(staged), dtype=np.int64)],
-            axis=1,
+            [np.full(len(candidates), row, dtype=np.int64), np.arange(len(candidates))], axis=1
         )
         found: dict[int, Match] = {} if known is None else {row: known}
         _pick_best(
@@ -269,7 +275,7 @@ class Plan:
             sigs=staged,
             counts=staged_counts,
             config=self.state.config,
-            cluster_of=self.new_clusters.__getitem__,
+            cluster_of=lambda k: self.new_clusters[candidates[k]],
         )
         return found.get(row)
 
