@@ -262,20 +262,26 @@ class Index:
 
     def _load(self) -> None:
         """Rebuild memory from the store."""
-        entries = list(self._store.entries())
-        clusters_of: dict[int, str] = {}
-        docs = list(self._store.documents())
-        for doc in docs:
-            for key, cluster in zip(doc.keys, doc.clusters, strict=True):
-                clusters_of.setdefault(key, cluster)
-        live = [e for e in entries if e.key in clusters_of]
+        skeleton = self._store.skeleton()
+        clusters_of = dict(zip(skeleton.keys, skeleton.clusters, strict=True))
+        live = [e for e in self._store.entries() if e.key in clusters_of]
         state = self._state
         state.append_entries(live, [clusters_of[e.key] for e in live])
-        for doc in docs:
-            ids = np.fromiter(
-                (state.entry_of_key[k] for k in doc.keys), dtype=np.int64, count=len(doc.keys)
+        entry_ids = np.fromiter(
+            map(state.entry_of_key.__getitem__, skeleton.keys),
+            dtype=np.int64,
+            count=len(skeleton.keys),
+        )
+        representative = skeleton.representatives
+        start = 0
+        for doc_id, meta, count in zip(skeleton.ids, skeleton.metas, skeleton.counts, strict=True):
+            clusters = tuple(skeleton.clusters[start : start + count])
+            state.attach(
+                doc_id,
+                DocState(meta, entry_ids[start : start + count], clusters),
+                lambda _, cluster: representative[cluster],
             )
-            state.attach(doc.id, DocState(doc.meta, ids, doc.clusters), doc.texts)
+            start += count
 
 
 def _info(cluster_id: str, state: ClusterState) -> ClusterInfo:

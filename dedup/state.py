@@ -112,8 +112,9 @@ class IndexState:
         with_words = self.counts[ids] > 0
         self.lsh.add_many(ids[with_words], self.sigs[ids[with_words]])
 
-    def attach(self, doc_id: str, state: DocState, texts: tuple[str, ...]) -> None:
-        """Record a document's paragraphs in their clusters."""
+    def attach(self, doc_id: str, state: DocState, text_of: Callable[[int, str], str]) -> None:
+        """Record a document's paragraphs in their clusters; ``text_of(para, cluster)`` gives
+        the representative text of a cluster the document founds."""
         self.docs[doc_id] = state
         self.paragraphs += len(state.clusters)
         for i, (entry, cluster) in enumerate(
@@ -122,7 +123,7 @@ class IndexState:
             self.refs[entry] += 1
             cs = self.clusters.get(cluster)
             if cs is None:
-                cs = self.clusters[cluster] = ClusterState(texts[i], (doc_id, i))
+                cs = self.clusters[cluster] = ClusterState(text_of(i, cluster), (doc_id, i))
             cs.members.setdefault(doc_id, []).append(i)
             cs.size += 1
 
@@ -188,6 +189,11 @@ class PlannedDocument:
     entries: list[int]
     assigned: list[Assigned]
     replaced: bool
+
+    def text_of(self, para: int, cluster: str) -> str:
+        """The text of one of this document's paragraphs (``cluster`` is not needed here)."""
+        del cluster
+        return self.texts[para]
 
 
 class Plan:
@@ -324,7 +330,7 @@ class Plan:
         for doc in self.documents:
             entries = np.asarray(doc.entries, dtype=np.int64)
             clusters = tuple(a.cluster for a in doc.assigned)
-            state.attach(doc.id, DocState(doc.meta, entries, clusters), doc.texts)
+            state.attach(doc.id, DocState(doc.meta, entries, clusters), doc.text_of)
         state.drop_entries(dropped)
         # A cluster's representative is its first member; refresh it where that one left.
         planned = {d.id: d.texts for d in self.documents}
@@ -334,5 +340,5 @@ class Plan:
             if cluster is not None and cluster.text_from[0] in removed:
                 first_doc, paras = next(iter(cluster.members.items()))
                 cluster.text_from = (first_doc, paras[0])
-                texts = planned.get(first_doc)
-                cluster.text = texts[paras[0]] if texts else text_of(first_doc, paras[0])
+                again = planned.get(first_doc)
+                cluster.text = again[paras[0]] if again else text_of(first_doc, paras[0])

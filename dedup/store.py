@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from dedup.errors import StoreError
 
-__all__ = ["MemoryStore", "SQLiteStore", "Store", "StoredDocument", "StoredEntry"]
+__all__ = ["MemoryStore", "SQLiteStore", "Skeleton", "Store", "StoredDocument", "StoredEntry"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,6 +52,27 @@ class StoredDocument:
 
 
 @dataclass(frozen=True, slots=True)
+class Skeleton:
+    """Everything but the paragraph texts, for a fast rebuild of the index.
+
+    Attributes:
+        ids: document ids in insertion order.
+        metas: their metadata.
+        counts: paragraphs per document.
+        keys: exact key of every paragraph, documents in order.
+        clusters: cluster of every paragraph, documents in order.
+        representatives: each cluster's first paragraph text in insertion order.
+    """
+
+    ids: list[str]
+    metas: list[dict[str, object] | None]
+    counts: list[int]
+    keys: list[int]
+    clusters: list[str]
+    representatives: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class StoredEntry:
     """The fingerprint of one distinct normalised paragraph."""
 
@@ -81,6 +102,10 @@ class Store(Protocol):
 
     def document(self, doc_id: str) -> StoredDocument | None:
         """Return one document, or None."""
+        ...
+
+    def skeleton(self) -> Skeleton:
+        """Return the documents without their texts, and each cluster's representative."""
         ...
 
     def write(
@@ -162,6 +187,26 @@ class SQLiteStore:
                 tuple(keys),
                 tuple(clusters),
             )
+
+    def skeleton(self) -> Skeleton:
+        db = self._db
+        docs = db.execute(
+            "SELECT d.id, d.meta, (SELECT count(*) FROM paragraphs p WHERE p.doc_seq = d.seq) "
+            "FROM documents d ORDER BY d.seq"
+        ).fetchall()
+        rows = db.execute("SELECT key, cluster FROM paragraphs ORDER BY doc_seq, idx").fetchall()
+        # SQLite takes the bare column (text) from the row holding the MIN(): the first member.
+        representatives = db.execute(
+            "SELECT cluster, text, MIN(doc_seq * 4294967296 + idx) FROM paragraphs GROUP BY cluster"
+        ).fetchall()
+        return Skeleton(
+            [d[0] for d in docs],
+            [None if d[1] is None else json.loads(d[1]) for d in docs],
+            [d[2] for d in docs],
+            [_unsigned(r[0]) for r in rows],
+            [r[1] for r in rows],
+            {r[0]: r[1] for r in representatives},
+        )
 
     def document(self, doc_id: str) -> StoredDocument | None:
         row = self._db.execute("SELECT seq, meta FROM documents WHERE id = ?", (doc_id,)).fetchone()
@@ -276,6 +321,21 @@ class MemoryStore:
 
     def document(self, doc_id: str) -> StoredDocument | None:
         return self._docs.get(doc_id)
+
+    def skeleton(self) -> Skeleton:
+        docs = list(self._docs.values())
+        representatives: dict[str, str] = {}
+        for doc in docs:
+            for text, cluster in zip(doc.texts, doc.clusters, strict=True):
+                representatives.setdefault(cluster, text)
+        return Skeleton(
+            [d.id for d in docs],
+            [d.meta for d in docs],
+            [len(d.keys) for d in docs],
+            [k for d in docs for k in d.keys],
+            [c for d in docs for c in d.clusters],
+            representatives,
+        )
 
     def write(
         self,
