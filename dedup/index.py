@@ -264,9 +264,15 @@ class Index:
         """Rebuild memory from the store."""
         skeleton = self._store.skeleton()
         clusters_of = dict(zip(skeleton.keys, skeleton.clusters, strict=True))
-        live = [e for e in self._store.entries() if e.key in clusters_of]
+        keys, counts, signatures = self._store.fingerprints()
+        live = [i for i, key in enumerate(keys) if key in clusters_of]
         state = self._state
-        state.append_entries(live, [clusters_of[e.key] for e in live])
+        state.append_arrays(
+            [keys[i] for i in live],
+            counts[live],
+            signatures[live],
+            [clusters_of[keys[i]] for i in live],
+        )
         entry_ids = np.fromiter(
             map(state.entry_of_key.__getitem__, skeleton.keys),
             dtype=np.int64,

@@ -229,8 +229,10 @@ class LSHIndex:
             alive = ~np.isin(all_ids, np.fromiter(self._dead, dtype=np.int64))
             all_keys, all_ids = all_keys[alive], all_ids[alive]
             self._dead = set()
-        order = np.argsort(all_keys, kind="stable")  # sorted runs: close to a linear merge
-        self._keys, self._ids = all_keys[order], all_ids[order]
+        # One sort of (key, id) packed in uint64: several times faster than an argsort.
+        packed = np.sort((all_keys.astype(np.uint64) << np.uint64(32)) | all_ids.astype(np.uint64))
+        self._keys = (packed >> np.uint64(32)).astype(np.uint32)
+        self._ids = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
 
     def remove(self, key: int) -> None:
         """Remove ``key`` from every bucket."""

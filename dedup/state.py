@@ -94,20 +94,35 @@ class IndexState:
 
     def append_entries(self, entries: list[StoredEntry], clusters: list[str]) -> None:
         """Add fingerprints as new entries with the next ids, and index them."""
-        if not entries:
+        if entries:
+            self.append_arrays(
+                [e.key for e in entries],
+                np.array([e.count for e in entries], dtype=np.int64),
+                np.stack([e.signature for e in entries]),
+                clusters,
+            )
+
+    def append_arrays(
+        self,
+        keys: list[int],
+        counts: npt.NDArray[np.int64],
+        signatures: npt.NDArray[np.uint32],
+        clusters: list[str],
+    ) -> None:
+        """Add entries given as arrays (n keys, (n,) counts, (n, num_perm) signatures)."""
+        start, n = len(self.keys), len(keys)
+        if n == 0:
             return
-        start, n = len(self.keys), len(entries)
         while start + n > self.sigs.shape[0]:
             grown = max(2 * self.sigs.shape[0], start + n)
             self.sigs = np.resize(self.sigs, (grown, self.config.num_perm))
             self.counts = np.resize(self.counts, grown)
-        self.sigs[start : start + n] = np.stack([e.signature for e in entries])
-        self.counts[start : start + n] = [e.count for e in entries]
-        for offset, (entry, cluster) in enumerate(zip(entries, clusters, strict=True)):
-            self.keys.append(entry.key)
-            self.entry_cluster.append(cluster)
-            self.refs.append(0)
-            self.entry_of_key[entry.key] = start + offset
+        self.sigs[start : start + n] = signatures
+        self.counts[start : start + n] = counts
+        self.keys += keys
+        self.entry_cluster += clusters
+        self.refs += [0] * n
+        self.entry_of_key.update(zip(keys, range(start, start + n), strict=True))
         ids = np.arange(start, start + n, dtype=np.int64)
         with_words = self.counts[ids] > 0
         self.lsh.add_many(ids[with_words], self.sigs[ids[with_words]])

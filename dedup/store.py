@@ -108,6 +108,12 @@ class Store(Protocol):
         """Return the documents without their texts, and each cluster's representative."""
         ...
 
+    def fingerprints(
+        self,
+    ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.uint32]]:
+        """Return every stored fingerprint as arrays: keys, (n,) counts, (n, num_perm) sigs."""
+        ...
+
     def write(
         self,
         put: Sequence[StoredDocument],
@@ -122,6 +128,14 @@ class Store(Protocol):
     def close(self) -> None:
         """Release the store."""
         ...
+
+
+def _fingerprint_arrays(
+    keys: list[int], counts: list[int], blobs: list[bytes]
+) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.uint32]]:
+    width = len(blobs[0]) // 4 if blobs else 0
+    signatures = np.frombuffer(b"".join(blobs), dtype=np.uint32).reshape(len(blobs), width)
+    return keys, np.asarray(counts, dtype=np.int64), signatures
 
 
 def _signed(key: int) -> int:
@@ -187,6 +201,14 @@ class SQLiteStore:
                 tuple(keys),
                 tuple(clusters),
             )
+
+    def fingerprints(
+        self,
+    ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.uint32]]:
+        rows = self._db.execute("SELECT key, count, signature FROM entries").fetchall()
+        return _fingerprint_arrays(
+            [_unsigned(r[0]) for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+        )
 
     def skeleton(self) -> Skeleton:
         db = self._db
@@ -321,6 +343,16 @@ class MemoryStore:
 
     def document(self, doc_id: str) -> StoredDocument | None:
         return self._docs.get(doc_id)
+
+    def fingerprints(
+        self,
+    ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.uint32]]:
+        entries = list(self._entries.values())
+        return _fingerprint_arrays(
+            [e.key for e in entries],
+            [e.count for e in entries],
+            [e.signature.astype(np.uint32).tobytes() for e in entries],
+        )
 
     def skeleton(self) -> Skeleton:
         docs = list(self._docs.values())
