@@ -26,8 +26,8 @@ Progress = Callable[[int, int], None]
 
 # New unique paragraphs per fingerprinting task: large enough to amortise a process hop,
 # small enough to keep every core busy and memory flat.
-_BATCH = 4096
-_INLINE_BATCHES = 2
+_BATCH = 2048
+_INLINE_BATCHES = 1
 
 
 @dataclass(frozen=True, slots=True)
