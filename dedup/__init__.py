@@ -14,15 +14,15 @@ from dedup.errors import (
     StoreError,
     UnknownKeyError,
 )
-from dedup.index import AddResult, ClusterInfo, Document, Index, Stats
+from dedup.index import AddResult, ClusterInfo, ClusterSummary, Document, Index, Stats
 from dedup.lsh import LSHIndex, candidate_pairs, collision_probability, optimal_params
 from dedup.match import Match
 from dedup.minhash import MinHasher, containment_estimate, jaccard_estimate
 from dedup.normalize import NormalizeConfig, normalize
 from dedup.paragraphs import split_paragraphs
 from dedup.pipeline import cluster
+from dedup.plan import Assigned
 from dedup.result import Assignment, Cluster, Clustering
-from dedup.state import Assigned
 from dedup.store import MemoryStore, SQLiteStore, Store
 from dedup.unionfind import UnionFind
 
@@ -47,6 +47,7 @@ __all__ = [
     "Assignment",
     "Cluster",
     "ClusterInfo",
+    "ClusterSummary",
     "Clustering",
     "ConfigError",
     "DedupConfig",

@@ -21,12 +21,15 @@ from dedup.errors import (
 from dedup.fingerprint import fingerprint
 from dedup.match import Match
 from dedup.paragraphs import split_paragraphs
-from dedup.state import Assigned, ClusterState, DocState, IndexState, Plan
+from dedup.plan import Assigned, Plan
+from dedup.state import DocSlot, IndexState
 from dedup.store import MemoryStore, SQLiteStore, Store
 
-__all__ = ["AddResult", "Assigned", "ClusterInfo", "Document", "Index", "Stats"]
+__all__ = ["AddResult", "Assigned", "ClusterInfo", "ClusterSummary", "Document", "Index", "Stats"]
 
 STORE_FILE = "dedup.sqlite3"
+# Representative texts cached by paragraph slot (slots are never reused, so never stale).
+_TEXT_CACHE = 65536
 # Parameters that change signatures: a store made with others cannot be reused.
 _SIGNATURE_PARAMS = ("num_perm", "seed", "ngram")
 
@@ -61,6 +64,16 @@ class ClusterInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ClusterSummary:
+    """A cluster without its member list: cheap to get for every match."""
+
+    id: str
+    size: int
+    docs: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Stats:
     """Sizes of the index."""
 
@@ -92,6 +105,7 @@ class Index:
         self.config = _settle_config(self._store, config)
         self._lock = threading.RLock()
         self._state = IndexState(self.config)
+        self._texts: dict[int, str] = {}
         self._load()
 
     @classmethod
@@ -141,26 +155,38 @@ class Index:
     def get(self, doc_id: str) -> Document:
         """Return a document with its paragraphs' text and clusters."""
         with self._lock:
-            state = self._doc(doc_id)
+            slot = self._doc(doc_id)
+            clusters = self._state.doc_clusters(doc_id)
             stored = self._store.document(doc_id)
         texts = stored.texts if stored is not None else ()
         return Document(
             doc_id,
-            state.meta,
-            [(i, t, c) for i, (t, c) in enumerate(zip(texts, state.clusters, strict=True))],
+            slot.meta,
+            [(i, t, c) for i, (t, c) in enumerate(zip(texts, clusters, strict=True))],
         )
 
-    def cluster_info(self, cluster_id: str) -> ClusterInfo:
-        """Return one cluster with its members."""
+    def cluster_summary(self, cluster_id: str) -> ClusterSummary:
+        """Return a cluster's size, documents and representative text, without members."""
         with self._lock:
-            state = self._state.clusters.get(cluster_id)
-            if state is None:
-                raise UnknownKeyError(f"no cluster {cluster_id!r}; list clusters to find its id")
-            return _info(cluster_id, state)
+            cluster = self._cluster(cluster_id)
+            state = self._state
+            return ClusterSummary(
+                cluster_id,
+                int(state.size.view()[cluster]),
+                int(state.docs.view()[cluster]),
+                self._representative_text(cluster),
+            )
+
+    def cluster_info(self, cluster_id: str) -> ClusterInfo:
+        """Return one cluster with its members in insertion order."""
+        with self._lock:
+            summary = self.cluster_summary(cluster_id)
+            members = self._state.members(self._cluster(cluster_id))
+        return ClusterInfo(summary.id, summary.size, summary.docs, summary.text, members)
 
     def clusters(
         self, min_docs: int = 1, limit: int = 100, cursor: str | None = None
-    ) -> tuple[list[ClusterInfo], str | None]:
+    ) -> tuple[list[ClusterSummary], str | None]:
         """Page through clusters by distinct documents, descending, then id.
 
         Args:
@@ -173,14 +199,19 @@ class Index:
         """
         after = _parse_cursor(cursor)
         with self._lock:
+            state = self._state
+            live = np.fromiter(state.cluster_of_id.values(), dtype=np.int64)
+            docs = state.docs.view()[live]
+            keep = live[docs >= min_docs]
             ranked = sorted(
-                (-len(c.members), cid)
-                for cid, c in self._state.clusters.items()
-                if len(c.members) >= min_docs
+                zip(
+                    (-state.docs.view()[keep]).tolist(),
+                    [state.cluster_ids[c] for c in keep],
+                    strict=True,
+                )
             )
             start = 0 if after is None else bisect.bisect_right(ranked, after)
-            chosen = ranked[start : start + limit]
-            page = [_info(cid, self._state.clusters[cid]) for _, cid in chosen]
+            page = [self.cluster_summary(cid) for _, cid in ranked[start : start + limit]]
         more = start + limit < len(ranked)
         return page, (f"{page[-1].docs}:{page[-1].id}" if more and page else None)
 
@@ -188,10 +219,10 @@ class Index:
         """Return the numbers of documents, paragraphs and clusters."""
         with self._lock:
             state = self._state
-            return Stats(len(state.docs), state.paragraphs, len(state.clusters))
+            return Stats(len(state.documents), state.paragraphs, len(state.cluster_of_id))
 
     def __contains__(self, doc_id: object) -> bool:
-        return doc_id in self._state.docs
+        return doc_id in self._state.documents
 
     # -- writing -------------------------------------------------------------------------
 
@@ -236,11 +267,30 @@ class Index:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _doc(self, doc_id: str) -> DocState:
-        state = self._state.docs.get(doc_id)
-        if state is None:
+    def _doc(self, doc_id: str) -> DocSlot:
+        doc = self._state.documents.get(doc_id)
+        if doc is None:
             raise UnknownKeyError(f"no document {doc_id!r}; add it first or check the id")
-        return state
+        return self._state.doc_slots[doc]
+
+    def _cluster(self, cluster_id: str) -> int:
+        cluster = self._state.cluster_of_id.get(cluster_id)
+        if cluster is None:
+            raise UnknownKeyError(f"no cluster {cluster_id!r}; list clusters to find its id")
+        return cluster
+
+    def _representative_text(self, cluster: int) -> str:
+        """The first member's text, read from the store (texts are not kept in memory)."""
+        slot = int(self._state.rep.view()[cluster])
+        text = self._texts.get(slot)
+        if text is None:
+            doc_id, para = self._state.representative(cluster)
+            stored = self._store.document(doc_id)
+            text = stored.texts[para] if stored is not None else ""
+            if len(self._texts) >= _TEXT_CACHE:
+                self._texts.clear()
+            self._texts[slot] = text
+        return text
 
     def _commit(self, plan: Plan) -> None:
         """Write the plan to the store, then apply it to memory (lock held).
@@ -254,52 +304,46 @@ class Index:
             plan.new_entries,
             plan.dropped_keys(),
         )
-        plan.apply(self._stored_text)
-
-    def _stored_text(self, doc_id: str, para: int) -> str:
-        stored = self._store.document(doc_id)
-        return stored.texts[para] if stored is not None else ""
+        plan.apply()
 
     def _load(self) -> None:
-        """Rebuild memory from the store."""
+        """Rebuild memory from the store, column by column."""
         skeleton = self._store.skeleton()
-        clusters_of = dict(zip(skeleton.keys, skeleton.clusters, strict=True))
-        keys, counts, signatures = self._store.fingerprints()
-        live = [i for i, key in enumerate(keys) if key in clusters_of]
         state = self._state
-        state.append_arrays(
-            [keys[i] for i in live],
-            counts[live],
-            signatures[live],
-            [clusters_of[keys[i]] for i in live],
-        )
-        entry_ids = np.fromiter(
-            map(state.entry_of_key.__getitem__, skeleton.keys),
+        cluster_index: dict[str, int] = {}
+        para_cluster = np.fromiter(
+            (cluster_index.setdefault(c, len(cluster_index)) for c in skeleton.clusters),
             dtype=np.int64,
-            count=len(skeleton.keys),
+            count=len(skeleton.clusters),
         )
-        representative = skeleton.representatives
+        state.new_clusters(list(cluster_index))
+        keys, counts, signatures = self._store.fingerprints()
+        entry_of_key = {key: i for i, key in enumerate(keys)}
+        para_entry = np.fromiter(
+            map(entry_of_key.__getitem__, skeleton.keys), dtype=np.int64, count=len(skeleton.keys)
+        )
+        entry_cluster = np.zeros(len(keys), dtype=np.int64)
+        entry_cluster[para_entry[::-1]] = para_cluster[::-1]  # first paragraph's cluster wins
+        live = np.zeros(len(keys), dtype=bool)
+        live[para_entry] = True
+        renumber = np.cumsum(live) - 1
+        kept = np.flatnonzero(live)
+        state.new_entries(
+            [keys[i] for i in kept.tolist()], counts[kept], signatures[kept], entry_cluster[kept]
+        )
+        para_entry = renumber[para_entry]
         start = 0
         for doc_id, meta, count in zip(skeleton.ids, skeleton.metas, skeleton.counts, strict=True):
-            clusters = tuple(skeleton.clusters[start : start + count])
-            state.attach(
-                doc_id,
-                DocState(meta, entry_ids[start : start + count], clusters),
-                lambda _, cluster: representative[cluster],
-            )
+            span = slice(start, start + count)
+            state.attach(doc_id, meta, para_entry[span], para_cluster[span])
             start += count
-
-
-def _info(cluster_id: str, state: ClusterState) -> ClusterInfo:
-    members = [(doc, para) for doc, paras in state.members.items() for para in paras]
-    return ClusterInfo(cluster_id, state.size, len(state.members), state.text, members)
 
 
 def _parse_cursor(cursor: str | None) -> tuple[int, str] | None:
     if cursor is None:
         return None
     docs, sep, cluster_id = cursor.partition(":")
-    if not sep or not docs.isdigit() or not cluster_id:
+    if not sep or not (docs.isascii() and docs.isdigit()) or not cluster_id:
         raise ConfigError(f"cursor {cursor!r} is malformed; pass the cursor of the previous page")
     return (-int(docs), cluster_id)
 

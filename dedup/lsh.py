@@ -92,11 +92,13 @@ def band_keys(signatures: npt.NDArray[np.uint32], bands: int, rows: int) -> npt.
             f"bands * rows = {bands * rows} exceeds the signature length {num_perm}; "
             "use signatures made with a larger num_perm"
         )
-    cells = signatures[:, : bands * rows].astype(np.uint64).reshape(n, bands, rows)
     if rows == 1:
-        return cells[:, :, 0].copy()
+        return signatures[:, :bands].astype(np.uint64)
     if rows == 2:
-        return (cells[:, :, 0] << np.uint64(32)) | cells[:, :, 1]
+        # The two uint32 of a band sit side by side: read them as one uint64, no arithmetic.
+        pairs = np.ascontiguousarray(signatures[:, : 2 * bands])
+        return pairs.view(np.uint64).reshape(n, bands).copy()
+    cells = signatures[:, : bands * rows].astype(np.uint64).reshape(n, bands, rows)
     keys = np.zeros((n, bands), dtype=np.uint64)
     for j in range(rows):  # rows is small (a handful); each step is one vector operation
         keys = (keys ^ cells[:, :, j]) * _ROW_MIX[j % len(_ROW_MIX)]

@@ -1,172 +1,217 @@
-"""The in-memory state of an incremental index, and the plans that change it."""
+"""The in-memory state of an incremental index, kept in numpy columns, not Python objects.
+
+Three tables, each a set of growable columns indexed by a slot number that is never reused:
+
+- entries: one per distinct normalised paragraph (its exact key, signature, shingle count,
+  cluster and reference count), indexed by the LSH index;
+- clusters: id, size, number of documents, and the slot of its representative paragraph;
+- paragraphs: the document, position, entry and cluster of every stored paragraph.
+
+Members of a cluster are found by a vectorised scan of the paragraph columns; the texts stay in
+the store. Changes are computed as a :class:`dedup.plan.Plan` and applied here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from dedup.column import Column
 from dedup.config import DedupConfig
 from dedup.fingerprint import Fingerprints
 from dedup.lsh import LSHIndex
 from dedup.match import Match, score_pairs
-from dedup.store import StoredDocument, StoredEntry
 
-__all__ = ["Assigned", "ClusterState", "DocState", "IndexState", "Plan"]
-
-
-@dataclass(frozen=True, slots=True)
-class Assigned:
-    """Where an added paragraph went: the cluster it joined or founded."""
-
-    index: int
-    cluster: str
-    new_cluster: bool
-    similarity: float | None
-    containment: float | None
-
-
-@dataclass(slots=True)
-class ClusterState:
-    """A cluster's members by document, in insertion order, and its representative text."""
-
-    text: str
-    text_from: tuple[str, int]
-    members: dict[str, list[int]] = field(default_factory=dict)
-    size: int = 0
+__all__ = ["DocSlot", "IndexState", "pick_best"]
 
 
 @dataclass(frozen=True, slots=True)
-class DocState:
-    """What memory keeps of a document; its text stays in the store."""
+class DocSlot:
+    """Where a document's paragraphs live in the paragraph columns."""
 
+    start: int
+    count: int
     meta: dict[str, object] | None
-    entries: npt.NDArray[np.int64]
-    clusters: tuple[str, ...]
 
 
 class IndexState:
-    """Distinct normalised paragraphs ("entries") with signatures, their LSH index, clusters
-    and documents. Not thread-safe: :class:`dedup.Index` holds the lock."""
+    """Entries, clusters and paragraphs of an index. Not thread-safe: the Index holds a lock."""
 
     def __init__(self, config: DedupConfig) -> None:
         self.config = config
-        self.sigs = np.empty((1024, config.num_perm), dtype=np.uint32)
-        self.counts = np.empty(1024, dtype=np.int64)
-        self.keys: list[int] = []
-        self.entry_cluster: list[str] = []
-        self.refs: list[int] = []
-        self.entry_of_key: dict[int, int] = {}
         self.lsh = LSHIndex(config.bands, config.rows)
-        self.clusters: dict[str, ClusterState] = {}
-        self.docs: dict[str, DocState] = {}
+        # entries
+        self.sigs = Column(np.uint32, config.num_perm)
+        self.counts = Column(np.int64)
+        self.keys = Column(np.uint64)
+        self.entry_cluster = Column(np.int32)
+        self.refs = Column(np.int32)
+        self.entry_of_key: dict[int, int] = {}
+        # clusters
+        self.cluster_ids: list[str] = []
+        self.cluster_of_id: dict[str, int] = {}
+        self.size = Column(np.int32)
+        self.docs = Column(np.int32)
+        self.rep = Column(np.int64)
+        # paragraphs
+        self.para_doc = Column(np.int32)
+        self.para_num = Column(np.int32)
+        self.para_entry = Column(np.int32)
+        self.para_cluster = Column(np.int32)
+        # documents
+        self.doc_ids: list[str] = []
+        self.documents: dict[str, int] = {}
+        self.doc_slots: list[DocSlot] = []
         self.paragraphs = 0
 
-    def best_matches(
-        self, prints: Fingerprints, rows: npt.NDArray[np.int64] | None = None
-    ) -> list[Match | None]:
-        """Return the best matching cluster of each fingerprint (or of ``rows`` of them)."""
-        rows = np.arange(len(prints), dtype=np.int64) if rows is None else rows
+    # -- reading ---------------------------------------------------------------------------
+
+    def cluster_id(self, entry: int) -> str:
+        """The id of an entry's cluster."""
+        return self.cluster_ids[int(self.entry_cluster.view()[entry])]
+
+    def best_matches(self, prints: Fingerprints) -> list[Match | None]:
+        """Return the best matching cluster of each fingerprint among the entries."""
         found: dict[int, Match] = {}
         fuzzy: list[int] = []
-        for row in rows.tolist():
-            entry = self.entry_of_key.get(int(prints.keys[row]))
+        for row, key in enumerate(prints.keys.tolist()):
+            entry = self.entry_of_key.get(key)
             if entry is not None:
-                found[row] = Match(self.entry_cluster[entry], 1.0, 1.0)
+                found[row] = Match(self.cluster_id(entry), 1.0, 1.0)
             elif prints.counts[row] > 0:
                 fuzzy.append(row)
         if fuzzy:
             wanted = np.asarray(fuzzy, dtype=np.int64)
             query, entries = self.lsh.query_many(prints.signatures[wanted])
-            pairs = np.stack([wanted[query], entries], axis=1)
-            _pick_best(
+            pick_best(
                 found,
-                pairs=pairs,
+                pairs=np.stack([wanted[query], entries], axis=1),
                 prints=prints,
-                sigs=self.sigs,
-                counts=self.counts,
+                sigs=self.sigs.view(),
+                counts=self.counts.view(),
                 config=self.config,
-                cluster_of=self.entry_cluster.__getitem__,
+                cluster_of=self.cluster_id,
             )
-        return [found.get(row) for row in rows.tolist()]
+        return [found.get(row) for row in range(len(prints))]
 
-    def append_entries(self, entries: list[StoredEntry], clusters: list[str]) -> None:
-        """Add fingerprints as new entries with the next ids, and index them."""
-        if entries:
-            self.append_arrays(
-                [e.key for e in entries],
-                np.array([e.count for e in entries], dtype=np.int64),
-                np.stack([e.signature for e in entries]),
-                clusters,
-            )
+    def doc_clusters(self, doc_id: str) -> list[str]:
+        """The cluster id of each paragraph of a document."""
+        slot = self.doc_slots[self.documents[doc_id]]
+        clusters = self.para_cluster.view()[slot.start : slot.start + slot.count]
+        return [self.cluster_ids[c] for c in clusters.tolist()]
 
-    def append_arrays(
+    def members(self, cluster: int) -> list[tuple[str, int]]:
+        """The ``(doc, para)`` members of a cluster in insertion order."""
+        slots = np.flatnonzero(self.para_cluster.view() == cluster)
+        docs, nums = self.para_doc.view()[slots].tolist(), self.para_num.view()[slots].tolist()
+        return [(self.doc_ids[d], n) for d, n in zip(docs, nums, strict=True) if d >= 0]
+
+    def representative(self, cluster: int) -> tuple[str, int]:
+        """``(doc, para)`` of a cluster's first member."""
+        slot = int(self.rep.view()[cluster])
+        return self.doc_ids[int(self.para_doc.view()[slot])], int(self.para_num.view()[slot])
+
+    # -- changing --------------------------------------------------------------------------
+
+    def new_clusters(self, ids: Sequence[str]) -> None:
+        """Register new clusters (empty until paragraphs are attached)."""
+        start = len(self.cluster_ids)
+        self.cluster_ids += ids
+        self.cluster_of_id.update(zip(ids, range(start, start + len(ids)), strict=True))
+        self.size.extend(np.zeros(len(ids)))
+        self.docs.extend(np.zeros(len(ids)))
+        self.rep.extend(np.full(len(ids), -1))
+
+    def new_entries(
         self,
-        keys: list[int],
+        keys: Sequence[int],
         counts: npt.NDArray[np.int64],
         signatures: npt.NDArray[np.uint32],
-        clusters: list[str],
+        clusters: npt.NDArray[np.int64],
     ) -> None:
-        """Add entries given as arrays (n keys, (n,) counts, (n, num_perm) signatures)."""
+        """Add entries with the next ids and index the ones with words."""
         start, n = len(self.keys), len(keys)
         if n == 0:
             return
-        while start + n > self.sigs.shape[0]:
-            grown = max(2 * self.sigs.shape[0], start + n)
-            self.sigs = np.resize(self.sigs, (grown, self.config.num_perm))
-            self.counts = np.resize(self.counts, grown)
-        self.sigs[start : start + n] = signatures
-        self.counts[start : start + n] = counts
-        self.keys += keys
-        self.entry_cluster += clusters
-        self.refs += [0] * n
+        self.sigs.extend(signatures)
+        self.counts.extend(counts)
+        self.keys.extend(np.asarray(keys, dtype=np.uint64))
+        self.entry_cluster.extend(clusters)
+        self.refs.extend(np.zeros(n))
         self.entry_of_key.update(zip(keys, range(start, start + n), strict=True))
-        ids = np.arange(start, start + n, dtype=np.int64)
-        with_words = self.counts[ids] > 0
-        self.lsh.add_many(ids[with_words], self.sigs[ids[with_words]])
+        with_words = np.flatnonzero(np.asarray(counts) > 0)
+        self.lsh.add_many(with_words + start, np.asarray(signatures)[with_words])
 
-    def attach(self, doc_id: str, state: DocState, text_of: Callable[[int, str], str]) -> None:
-        """Record a document's paragraphs in their clusters; ``text_of(para, cluster)`` gives
-        the representative text of a cluster the document founds."""
-        self.docs[doc_id] = state
-        self.paragraphs += len(state.clusters)
-        for i, (entry, cluster) in enumerate(
-            zip(state.entries.tolist(), state.clusters, strict=True)
-        ):
-            self.refs[entry] += 1
-            cs = self.clusters.get(cluster)
-            if cs is None:
-                cs = self.clusters[cluster] = ClusterState(text_of(i, cluster), (doc_id, i))
-            cs.members.setdefault(doc_id, []).append(i)
-            cs.size += 1
+    def attach(
+        self,
+        doc_id: str,
+        meta: dict[str, object] | None,
+        entries: npt.NDArray[np.int64],
+        clusters: npt.NDArray[np.int64],
+    ) -> None:
+        """Store a document's paragraphs (their entries and clusters, in order)."""
+        doc = len(self.doc_ids)
+        start, n = len(self.para_doc), int(entries.size)
+        self.doc_ids.append(doc_id)
+        self.documents[doc_id] = doc
+        self.doc_slots.append(DocSlot(start, n, meta))
+        self.para_doc.extend(np.full(n, doc))
+        self.para_num.extend(np.arange(n))
+        self.para_entry.extend(entries)
+        self.para_cluster.extend(clusters)
+        self.paragraphs += n
+        np.add.at(self.refs.view(), entries, 1)
+        np.add.at(self.size.view(), clusters, 1)
+        distinct = np.unique(clusters)
+        self.docs.view()[distinct] += 1
+        rep = self.rep.view()
+        unset = distinct[rep[distinct] < 0]
+        if unset.size:  # a new cluster's representative is its first paragraph here
+            first = np.unique(clusters, return_index=True)
+            rep[unset] = start + first[1][np.searchsorted(first[0], unset)]
 
-    def detach(self, doc_id: str) -> list[int]:
-        """Forget a document; return the entries no paragraph refers to any more."""
-        state = self.docs.pop(doc_id)
-        self.paragraphs -= len(state.clusters)
-        for cluster in dict.fromkeys(state.clusters):
-            cs = self.clusters[cluster]
-            cs.size -= len(cs.members.pop(doc_id))
-            if cs.size == 0:
-                del self.clusters[cluster]
-        dropped = []
-        for entry in state.entries.tolist():
-            self.refs[entry] -= 1
-            if self.refs[entry] == 0:
-                dropped.append(entry)
-        return dropped
+    def detach(self, doc_id: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Forget a document.
 
-    def drop_entries(self, entries: list[int]) -> None:
-        """Remove unreferenced entries from the key map and the LSH index."""
-        for entry in entries:
-            if self.refs[entry] == 0 and self.entry_of_key.get(self.keys[entry]) == entry:
-                del self.entry_of_key[self.keys[entry]]
+        Returns:
+            The entries and the clusters that it referred to.
+        """
+        doc = self.documents.pop(doc_id)
+        slot = self.doc_slots[doc]
+        span = slice(slot.start, slot.start + slot.count)
+        entries = self.para_entry.view()[span].astype(np.int64)
+        clusters = self.para_cluster.view()[span].astype(np.int64)
+        self.para_doc.view()[span] = -1
+        self.para_cluster.view()[span] = -1
+        self.paragraphs -= slot.count
+        np.subtract.at(self.refs.view(), entries, 1)
+        np.subtract.at(self.size.view(), clusters, 1)
+        self.docs.view()[np.unique(clusters)] -= 1
+        return entries, clusters
+
+    def settle(self, entries: npt.NDArray[np.int64], clusters: npt.NDArray[np.int64]) -> None:
+        """After detaching: drop unreferenced entries and empty clusters, and move the
+        representative of a cluster whose first member left to its new first member."""
+        refs = self.refs.view()
+        keys = self.keys.view()
+        for entry in np.unique(entries[refs[entries] == 0]).tolist():
+            key = int(keys[entry])
+            if self.entry_of_key.get(key) == entry:
+                del self.entry_of_key[key]
                 self.lsh.remove(entry)
+        size, rep, para_doc = self.size.view(), self.rep.view(), self.para_doc.view()
+        for cluster in np.unique(clusters).tolist():
+            if size[cluster] == 0:
+                self.cluster_of_id.pop(self.cluster_ids[cluster], None)
+                rep[cluster] = -1
+            elif para_doc[rep[cluster]] < 0:
+                rep[cluster] = int(np.flatnonzero(self.para_cluster.view() == cluster)[0])
 
 
-def _pick_best(
+def pick_best(
     found: dict[int, Match],
     *,
     pairs: npt.NDArray[np.int64],
@@ -176,7 +221,8 @@ def _pick_best(
     config: DedupConfig,
     cluster_of: Callable[[int], str],
 ) -> None:
-    """Keep, per query row, the matched candidate with the highest (similarity, containment)."""
+    """Keep, per query row, the matched candidate with the highest (similarity, containment);
+    ties go to the candidate listed first. ``cluster_of(candidate)`` names its cluster."""
     if pairs.size == 0:
         return
     scores = score_pairs(
@@ -192,168 +238,3 @@ def _pick_best(
         best = found.get(row)
         if ok and (best is None or (sim, cont) > (best.similarity, best.containment)):
             found[row] = Match(cluster_of(entry), sim, cont)
-
-
-@dataclass(slots=True)
-class PlannedDocument:
-    """A document about to be written: what the store gets and what the caller is told."""
-
-    id: str
-    meta: dict[str, object] | None
-    texts: tuple[str, ...]
-    entries: list[int]
-    assigned: list[Assigned]
-    replaced: bool
-
-    def text_of(self, para: int, cluster: str) -> str:
-        """The text of one of this document's paragraphs (``cluster`` is not needed here)."""
-        del cluster
-        return self.texts[para]
-
-
-class Plan:
-    """Changes computed against the state, written to the store, then applied to memory."""
-
-    def __init__(self, state: IndexState) -> None:
-        self.state = state
-        self.base = len(state.keys)
-        self.new_entries: list[StoredEntry] = []
-        self.new_clusters: list[str] = []
-        self.new_key_map: dict[int, int] = {}
-        self.staged_lsh = LSHIndex(state.config.bands, state.config.rows)
-        self.founded: set[str] = set()
-        self.documents: list[PlannedDocument] = []
-        self.removed: list[str] = []
-
-    def _key(self, entry: int) -> int:
-        if entry < self.base:
-            return self.state.keys[entry]
-        return self.new_entries[entry - self.base].key
-
-    def _cluster_of(self, entry: int) -> str:
-        if entry < self.base:
-            return self.state.entry_cluster[entry]
-        return self.new_clusters[entry - self.base]
-
-    def remove_document(self, doc_id: str) -> None:
-        """Plan the removal of a document."""
-        self.removed.append(doc_id)
-
-    def add_document(
-        self, doc_id: str, meta: dict[str, object] | None, texts: list[str], prints: Fingerprints
-    ) -> None:
-        """Plan adding (or replacing) a document whose paragraphs are ``texts``."""
-        state = self.state
-        replaced = doc_id in state.docs
-        if replaced:
-            self.removed.append(doc_id)
-        known = state.best_matches(prints)
-        entries: list[int] = []
-        assigned: list[Assigned] = []
-        for i, key in enumerate(prints.keys.tolist()):
-            entry = state.entry_of_key.get(key, self.new_key_map.get(key))
-            if entry is not None:
-                entries.append(entry)
-                assigned.append(Assigned(i, self._cluster_of(entry), False, 1.0, 1.0))
-                continue
-            best = self._best_new(prints, i, known[i])
-            entry = self.base + len(self.new_entries)
-            if best is None:
-                cluster = self._new_cluster_id(key)
-                assigned.append(Assigned(i, cluster, True, None, None))
-            else:
-                cluster = best.cluster
-                assigned.append(Assigned(i, cluster, False, best.similarity, best.containment))
-            signature = prints.signatures[i].copy()
-            if prints.counts[i] > 0:
-                self.staged_lsh.add(len(self.new_entries), signature)
-            self.new_entries.append(StoredEntry(key, int(prints.counts[i]), signature))
-            self.new_clusters.append(cluster)
-            self.new_key_map[key] = entry
-            entries.append(entry)
-        self.documents.append(
-            PlannedDocument(doc_id, meta, tuple(texts), entries, assigned, replaced)
-        )
-
-    def _best_new(self, prints: Fingerprints, row: int, known: Match | None) -> Match | None:
-        """Compare with the LSH candidates among entries planned earlier in this write (the
-        same candidates the index will give once they are applied); keep the better match."""
-        if prints.counts[row] == 0:
-            return known
-        candidates = sorted(self.staged_lsh.query(prints.signatures[row]))
-        if not candidates:
-            return known
-        staged = np.stack([self.new_entries[c].signature for c in candidates])
-        staged_counts = np.array([self.new_entries[c].count for c in candidates], dtype=np.int64)
-        pairs = np.stack(
-            [np.full(len(candidates), row, dtype=np.int64), np.arange(len(candidates))], axis=1
-        )
-        found: dict[int, Match] = {} if known is None else {row: known}
-        _pick_best(
-            found,
-            pairs=pairs,
-            prints=prints,
-            sigs=staged,
-            counts=staged_counts,
-            config=self.state.config,
-            cluster_of=lambda k: self.new_clusters[candidates[k]],
-        )
-        return found.get(row)
-
-    def _new_cluster_id(self, key: int) -> str:
-        base = f"{key:016x}"
-        cluster, suffix = base, 1
-        while cluster in self.state.clusters or cluster in self.founded:
-            cluster, suffix = f"{base}-{suffix}", suffix + 1
-        self.founded.add(cluster)
-        return cluster
-
-    def stored_documents(self) -> list[StoredDocument]:
-        """The planned documents as the store keeps them."""
-        return [
-            StoredDocument(
-                d.id,
-                d.meta,
-                d.texts,
-                tuple(self._key(e) for e in d.entries),
-                tuple(a.cluster for a in d.assigned),
-            )
-            for d in self.documents
-        ]
-
-    def dropped_keys(self) -> list[int]:
-        """Keys of existing entries that no paragraph will refer to after the plan."""
-        refs: dict[int, int] = {}
-        for doc_id in self.removed:
-            for entry in self.state.docs[doc_id].entries.tolist():
-                refs[entry] = refs.get(entry, 0) - 1
-        for doc in self.documents:
-            for entry in doc.entries:
-                if entry < self.base:
-                    refs[entry] = refs.get(entry, 0) + 1
-        return [self.state.keys[e] for e, delta in refs.items() if self.state.refs[e] + delta == 0]
-
-    def apply(self, text_of: Callable[[str, int], str]) -> None:
-        """Apply the plan to memory; ``text_of(doc, para)`` reads a stored paragraph."""
-        state = self.state
-        state.append_entries(self.new_entries, self.new_clusters)
-        dropped: list[int] = []
-        touched: set[str] = set()
-        for doc_id in self.removed:
-            touched.update(state.docs[doc_id].clusters)
-            dropped.extend(state.detach(doc_id))
-        for doc in self.documents:
-            entries = np.asarray(doc.entries, dtype=np.int64)
-            clusters = tuple(a.cluster for a in doc.assigned)
-            state.attach(doc.id, DocState(doc.meta, entries, clusters), doc.text_of)
-        state.drop_entries(dropped)
-        # A cluster's representative is its first member; refresh it where that one left.
-        planned = {d.id: d.texts for d in self.documents}
-        removed = set(self.removed)
-        for cluster_id in touched:
-            cluster = state.clusters.get(cluster_id)
-            if cluster is not None and cluster.text_from[0] in removed:
-                first_doc, paras = next(iter(cluster.members.items()))
-                cluster.text_from = (first_doc, paras[0])
-                again = planned.get(first_doc)
-                cluster.text = again[paras[0]] if again else text_of(first_doc, paras[0])

@@ -61,7 +61,6 @@ class Skeleton:
         counts: paragraphs per document.
         keys: exact key of every paragraph, documents in order.
         clusters: cluster of every paragraph, documents in order.
-        representatives: each cluster's first paragraph text in insertion order.
     """
 
     ids: list[str]
@@ -69,7 +68,6 @@ class Skeleton:
     counts: list[int]
     keys: list[int]
     clusters: list[str]
-    representatives: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +103,7 @@ class Store(Protocol):
         ...
 
     def skeleton(self) -> Skeleton:
-        """Return the documents without their texts, and each cluster's representative."""
+        """Return the documents without their texts."""
         ...
 
     def fingerprints(
@@ -217,17 +215,12 @@ class SQLiteStore:
             "FROM documents d ORDER BY d.seq"
         ).fetchall()
         rows = db.execute("SELECT key, cluster FROM paragraphs ORDER BY doc_seq, idx").fetchall()
-        # SQLite takes the bare column (text) from the row holding the MIN(): the first member.
-        representatives = db.execute(
-            "SELECT cluster, text, MIN(doc_seq * 4294967296 + idx) FROM paragraphs GROUP BY cluster"
-        ).fetchall()
         return Skeleton(
             [d[0] for d in docs],
             [None if d[1] is None else json.loads(d[1]) for d in docs],
             [d[2] for d in docs],
             [_unsigned(r[0]) for r in rows],
             [r[1] for r in rows],
-            {r[0]: r[1] for r in representatives},
         )
 
     def document(self, doc_id: str) -> StoredDocument | None:
@@ -356,17 +349,12 @@ class MemoryStore:
 
     def skeleton(self) -> Skeleton:
         docs = list(self._docs.values())
-        representatives: dict[str, str] = {}
-        for doc in docs:
-            for text, cluster in zip(doc.texts, doc.clusters, strict=True):
-                representatives.setdefault(cluster, text)
         return Skeleton(
             [d.id for d in docs],
             [d.meta for d in docs],
             [len(d.keys) for d in docs],
             [k for d in docs for k in d.keys],
             [c for d in docs for c in d.clusters],
-            representatives,
         )
 
     def write(

@@ -1,4 +1,8 @@
-"""Route handlers: validate, run the core in the executor, shape the JSON answer."""
+"""Route handlers: validate, run the core in the executor, shape the JSON answer.
+
+Writes and matches are validated here, on the event loop, then queued for their batcher,
+which runs concurrent requests together in one executor job (service/batcher.py).
+"""
 
 from __future__ import annotations
 
@@ -11,16 +15,15 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from dedup.errors import UnknownKeyError
-from dedup.index import AddResult, ClusterInfo, Index
-from service.keys import EXECUTOR, INDEX, METRICS, OPENAPI, SETTINGS, STATS
+from dedup.errors import DuplicateKeyError
+from dedup.index import ClusterInfo, ClusterSummary, Index
+from service.keys import EXECUTOR, INDEX, MATCHER, METRICS, OPENAPI, SETTINGS, STATS, WRITER
 from service.metrics import StatsCache
+from service.rounds import MatchRequest, WriteRequest
 from service.validation import (
     JSON,
     TEXT,
     DocumentIn,
-    Limits,
-    check_paragraphs,
     decode_json,
     decode_text,
     parse_batch,
@@ -54,31 +57,7 @@ async def _run(request: web.Request, fn: Callable[[Unpack[Ts]], T], *args: *Ts) 
 
 
 # -- jobs run in the executor ------------------------------------------------------------
-
-
-def _add(index: Index, stats: StatsCache, limits: Limits, docs: list[DocumentIn]) -> list[Json]:
-    names = [f"document {d.id!r}" for d in docs]
-    check_paragraphs([d.text for d in docs], limits, names)
-    results = index.add_many([d.as_tuple() for d in docs])
-    stats.refresh()
-    return [_added(r) for r in results]
-
-
-def _added(result: AddResult) -> Json:
-    return {
-        "id": result.id,
-        "replaced": result.replaced,
-        "paragraphs": [
-            {
-                "index": p.index,
-                "cluster": p.cluster,
-                "new_cluster": p.new_cluster,
-                "similarity": p.similarity,
-                "containment": p.containment,
-            }
-            for p in result.paragraphs
-        ],
-    }
+# (the writes and matches run in rounds: see service/rounds.py and service/batcher.py)
 
 
 def _remove(index: Index, stats: StatsCache, doc_id: str) -> None:
@@ -95,38 +74,7 @@ def _get(index: Index, doc_id: str) -> Json:
     }
 
 
-def _match(index: Index, limits: Limits, texts: list[str]) -> list[list[Json]]:
-    names = ["text"] if len(texts) == 1 else [f"texts[{i}]" for i in range(len(texts))]
-    check_paragraphs(texts, limits, names)
-    found = index.match_many(texts)
-    clusters: dict[str, ClusterInfo | None] = {}
-    answers: list[list[Json]] = []
-    for matches in found:
-        paragraphs: list[Json] = []
-        for i, match in enumerate(matches):
-            info = None
-            if match is not None:
-                if match.cluster not in clusters:
-                    try:
-                        clusters[match.cluster] = index.cluster_info(match.cluster)
-                    except UnknownKeyError:  # removed by a concurrent DELETE since the match
-                        clusters[match.cluster] = None
-                info = clusters[match.cluster]
-            answer: Json | None = None
-            if match is not None and info is not None:
-                answer = {
-                    "cluster": match.cluster,
-                    "similarity": match.similarity,
-                    "containment": match.containment,
-                    "docs": info.docs,
-                    "text": info.text,
-                }
-            paragraphs.append({"index": i, "match": answer})
-        answers.append(paragraphs)
-    return answers
-
-
-def _summary(info: ClusterInfo) -> Json:
+def _summary(info: ClusterInfo | ClusterSummary) -> Json:
     return {"id": info.id, "size": info.size, "docs": info.docs, "text": info.text}
 
 
@@ -144,24 +92,31 @@ def _clusters(index: Index, min_docs: int, limit: int, cursor: str | None) -> Js
 # -- handlers ------------------------------------------------------------------------------
 
 
-def _limits(request: web.Request) -> Limits:
-    return Limits.of(request.app[SETTINGS])
+def _answer(body: bytes) -> web.Response:
+    return web.Response(body=body, content_type=JSON)
+
+
+async def _write(request: web.Request, docs: list[DocumentIn], batched: bool) -> web.Response:
+    """Queue validated documents for the next group commit; answer once they are durable."""
+    seen: set[str] = set()
+    for doc in docs:  # checked here, or add_many would fail the whole round with a 409
+        if doc.id in seen:
+            raise DuplicateKeyError(f"document {doc.id!r} appears twice in one batch; send it once")
+        seen.add(doc.id)
+    chars = sum(len(d.text) for d in docs)
+    body = await request.app[WRITER].submit(WriteRequest(docs, batched), len(docs), chars, seen)
+    return _answer(body)
 
 
 async def create_document(request: web.Request) -> web.Response:
     """POST /v1/documents: add or replace one document."""
-    doc = parse_document(await read_json(request))
-    app = request.app
-    [result] = await _run(request, _add, app[INDEX], app[STATS], _limits(request), [doc])
-    return _json(result)
+    return await _write(request, [parse_document(await read_json(request))], False)
 
 
 async def create_documents(request: web.Request) -> web.Response:
     """POST /v1/documents:batch: add or replace several documents in one atomic write."""
     docs = parse_batch(await read_json(request), request.app[SETTINGS].max_batch)
-    app = request.app
-    results = await _run(request, _add, app[INDEX], app[STATS], _limits(request), docs)
-    return _json({"documents": results})
+    return await _write(request, docs, True)
 
 
 async def get_document(request: web.Request) -> web.Response:
@@ -183,10 +138,9 @@ async def match(request: web.Request) -> web.Response:
         texts, batched = [decode_text(body)], False
     else:
         texts, batched = parse_match(decode_json(body), request.app[SETTINGS].max_batch)
-    found = await _run(request, _match, request.app[INDEX], _limits(request), texts)
-    if batched:
-        return _json({"results": [{"paragraphs": paragraphs} for paragraphs in found]})
-    return _json({"paragraphs": found[0]})
+    chars = sum(len(t) for t in texts)
+    answer = await request.app[MATCHER].submit(MatchRequest(texts, batched), len(texts), chars)
+    return _answer(answer)
 
 
 async def list_clusters(request: web.Request) -> web.Response:
