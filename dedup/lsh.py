@@ -186,7 +186,7 @@ class LSHIndex:
         self.bands = bands
         self.rows = rows
         self._keys = np.empty(0, dtype=np.uint32)
-        self._ids = np.empty(0, dtype=np.int64)
+        self._ids = np.empty(0, dtype=np.uint32)
         self._pending: dict[int, list[int]] = {}
         self._pending_size = 0
         self._dead: set[int] = set()
@@ -219,7 +219,8 @@ class LSHIndex:
             self._merge(np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.int64))
 
     def _merge(self, keys: npt.NDArray[np.uint32], ids: npt.NDArray[np.int64]) -> None:
-        parts_k, parts_i = [self._keys, keys], [self._ids, ids]
+        parts_k = [self._keys, keys]
+        parts_i: list[npt.NDArray[np.int64] | npt.NDArray[np.uint32]] = [self._ids, ids]
         if self._pending:
             flat = [(k, i) for k, bucket in self._pending.items() for i in bucket]
             parts_k.append(np.array([k for k, _ in flat], dtype=np.uint32))
@@ -234,7 +235,7 @@ class LSHIndex:
         # One sort of (key, id) packed in uint64: several times faster than an argsort.
         packed = np.sort((all_keys.astype(np.uint64) << np.uint64(32)) | all_ids.astype(np.uint64))
         self._keys = (packed >> np.uint64(32)).astype(np.uint32)
-        self._ids = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        self._ids = (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
     def remove(self, key: int) -> None:
         """Remove ``key`` from every bucket."""
@@ -267,7 +268,7 @@ class LSHIndex:
         owner = np.repeat(np.arange(flat.size, dtype=np.int64) // self.bands, width)
         first = np.cumsum(width) - width
         at = np.repeat(low - first, width) + np.arange(int(width.sum()), dtype=np.int64)
-        queries, ids = [owner], [self._ids[at]]
+        queries, ids = [owner], [self._ids[at].astype(np.int64)]
         if self._pending:
             extra = [
                 (row // self.bands, key)
