@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import numpy.typing as npt
 
@@ -37,6 +39,7 @@ def collision_probability(similarity: float, bands: int, rows: int) -> float:
     return float(1.0 - (1.0 - similarity**rows) ** bands)
 
 
+@lru_cache(maxsize=256)
 def optimal_params(
     threshold: float,
     num_perm: int,

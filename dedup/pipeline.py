@@ -120,14 +120,12 @@ def _assemble(
     members_order = np.argsort(cluster_of, kind="stable")
     members_order = members_order[cluster_of[members_order] >= 0]
     bounds = np.searchsorted(cluster_of[members_order], np.arange(repeated.size + 1))
-    member_docs = doc_of[members_order].tolist()
+    member_docs = list(map(doc_ids.__getitem__, doc_of[members_order].tolist()))
     member_paras = para_of[members_order].tolist()
     clusters = []
     for rank, component in enumerate(repeated.tolist()):
         lo, hi = int(bounds[rank]), int(bounds[rank + 1])
-        members = tuple(
-            (doc_ids[d], p) for d, p in zip(member_docs[lo:hi], member_paras[lo:hi], strict=True)
-        )
+        members = tuple(zip(member_docs[lo:hi], member_paras[lo:hi], strict=True))
         raw = int(components_[component])
         clusters.append(
             Cluster(
