@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -166,12 +167,14 @@ def candidate_pairs(
 class LSHIndex:
     """An incremental LSH index from integer ids to signatures, queried one or many at a time.
 
-    Each (band, band key) is folded into one 32-bit record key. Records live in one sorted
-    array, queried with a vectorised binary search, plus a small dictionary of recent additions
-    that is merged in once it grows past an eighth of the array (a merge of two sorted runs).
-    A 32-bit record key collides by chance with probability ``bands * n / 2**32`` per query;
-    such a candidate fails verification, so it costs a comparison, never a wrong match.
-    Removal marks an id dead; ids must never be reused.
+    Each (band, band key) is folded into one 32-bit record key whose top bits are the band, so
+    the sorted array of records is the concatenation of per-band sorted runs: it is built by
+    sorting each band on its own, in two threads (numpy's sort releases the GIL). Records are
+    queried with a vectorised binary search, plus a small dictionary of recent additions that
+    is merged in once it grows past an eighth of the array. The rest of the record key is a
+    hash of the band key: a chance collision (``bands * n / 2**hash_bits`` spurious candidates
+    per query) fails verification, so it costs a comparison, never a wrong match. Removal
+    marks an id dead; ids must never be reused.
 
     Example:
         >>> index = LSHIndex(bands=2, rows=2)
@@ -183,11 +186,21 @@ class LSHIndex:
         set()
     """
 
-    __slots__ = ("_dead", "_ids", "_keys", "_pending", "_pending_size", "bands", "rows")
+    __slots__ = (
+        "_dead",
+        "_hash_bits",
+        "_ids",
+        "_keys",
+        "_pending",
+        "_pending_size",
+        "bands",
+        "rows",
+    )
 
     def __init__(self, bands: int, rows: int) -> None:
         self.bands = bands
         self.rows = rows
+        self._hash_bits = 32 - max(1, (bands - 1).bit_length())
         self._keys = np.empty(0, dtype=np.uint32)
         self._ids = np.empty(0, dtype=np.uint32)
         self._pending: dict[int, list[int]] = {}
@@ -201,7 +214,9 @@ class LSHIndex:
         keys ^= keys >> np.uint64(33)
         keys *= np.uint64(0xFF51AFD7ED558CCD)
         keys ^= keys >> np.uint64(33)
-        return (keys >> np.uint64(32)).astype(np.uint32)
+        keys >>= np.uint64(64 - self._hash_bits)
+        keys |= np.arange(self.bands, dtype=np.uint64) << np.uint64(self._hash_bits)
+        return keys.astype(np.uint32)
 
     def add(self, key: int, signature: npt.NDArray[np.uint32]) -> None:
         """Index ``signature`` under ``key``."""
@@ -211,7 +226,7 @@ class LSHIndex:
         """Index a batch: ``signatures`` is (n, num_perm) uint32, one row per id in ``keys``."""
         records = self.record_keys(signatures)
         if records.size > max(4096, self._keys.size // 8):  # a bulk load: merge directly
-            self._merge(records.reshape(-1), np.repeat(keys.astype(np.int64), self.bands))
+            self._merge(records, keys.astype(np.uint32))
             return
         pending = self._pending
         for key, row in zip(keys.tolist(), records.tolist(), strict=True):
@@ -219,24 +234,35 @@ class LSHIndex:
                 pending.setdefault(record, []).append(key)
         self._pending_size += records.size
         if self._pending_size > max(4096, self._keys.size // 8):
-            self._merge(np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.int64))
+            self._merge(np.empty((0, self.bands), dtype=np.uint32), np.empty(0, dtype=np.uint32))
 
-    def _merge(self, keys: npt.NDArray[np.uint32], ids: npt.NDArray[np.int64]) -> None:
-        parts_k = [self._keys, keys]
-        parts_i: list[npt.NDArray[np.int64] | npt.NDArray[np.uint32]] = [self._ids, ids]
-        if self._pending:
-            flat = [(k, i) for k, bucket in self._pending.items() for i in bucket]
-            parts_k.append(np.array([k for k, _ in flat], dtype=np.uint32))
-            parts_i.append(np.array([i for _, i in flat], dtype=np.int64))
-            self._pending = {}
-            self._pending_size = 0
-        all_keys, all_ids = np.concatenate(parts_k), np.concatenate(parts_i)
-        if self._dead:
-            alive = ~np.isin(all_ids, np.fromiter(self._dead, dtype=np.int64))
-            all_keys, all_ids = all_keys[alive], all_ids[alive]
-            self._dead = set()
-        # One sort of (key, id) packed in uint64: several times faster than an argsort.
-        packed = np.sort((all_keys.astype(np.uint64) << np.uint64(32)) | all_ids.astype(np.uint64))
+    def _merge(self, records: npt.NDArray[np.uint32], ids: npt.NDArray[np.uint32]) -> None:
+        """Rebuild the sorted array from itself, ``records`` ((n, bands) for ``ids``) and the
+        pending additions, band by band, dropping dead ids."""
+        flat = [(k, i) for k, bucket in self._pending.items() for i in bucket]
+        pending_keys = np.array([k for k, _ in flat], dtype=np.uint32)
+        pending_ids = np.array([i for _, i in flat], dtype=np.uint32)
+        self._pending, self._pending_size = {}, 0
+        pending_band = pending_keys >> np.uint32(self._hash_bits)
+        starts = np.arange(self.bands + 1, dtype=np.uint64) << np.uint64(self._hash_bits)
+        bounds = np.searchsorted(self._keys, starts.astype(np.uint64), side="left")
+        dead = np.fromiter(self._dead, dtype=np.uint32, count=len(self._dead))
+        self._dead = set()
+
+        def band_run(band: int) -> npt.NDArray[np.uint64]:
+            lo, hi = int(bounds[band]), int(bounds[band + 1])
+            in_pending = pending_band == band
+            keys = np.concatenate((self._keys[lo:hi], records[:, band], pending_keys[in_pending]))
+            owners = np.concatenate((self._ids[lo:hi], ids, pending_ids[in_pending]))
+            if dead.size:
+                alive = ~np.isin(owners, dead)
+                keys, owners = keys[alive], owners[alive]
+            run = (keys.astype(np.uint64) << np.uint64(32)) | owners.astype(np.uint64)
+            run.sort()  # releases the GIL: the two threads sort two bands at once
+            return run
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            packed = np.concatenate(list(pool.map(band_run, range(self.bands))))
         self._keys = (packed >> np.uint64(32)).astype(np.uint32)
         self._ids = (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
