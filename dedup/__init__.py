@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dedup.build import build_index
 from dedup.config import DedupConfig
 from dedup.errors import (
     ConfigError,
@@ -69,6 +70,7 @@ __all__ = [
     "UnionFind",
     "UnknownKeyError",
     "__version__",
+    "build_index",
     "candidate_pairs",
     "cluster",
     "collision_probability",

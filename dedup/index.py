@@ -16,6 +16,7 @@ from dedup.errors import (
     ConfigError,
     DuplicateKeyError,
     IncompatibleSignatureError,
+    StoreError,
     UnknownKeyError,
 )
 from dedup.fingerprint import fingerprint
@@ -119,10 +120,18 @@ class Index:
         return cls(config, SQLiteStore(path))
 
     def save(self, path: str | Path) -> None:
-        """Write the whole index to a new SQLite file at ``path``."""
+        """Write the whole index to a new SQLite file at ``path``.
+
+        Raises:
+            StoreError: ``path`` already holds an index.
+        """
         with self._lock:
             target = SQLiteStore(path)
             try:
+                if target.settings() or target.skeleton().ids:
+                    raise StoreError(
+                        f"{path} already holds an index; save to a new file or delete it first"
+                    )
                 target.save_settings(_config_settings(self.config))
                 target.write(list(self._store.documents()), [], list(self._store.entries()), [])
             finally:

@@ -117,6 +117,8 @@ def test_save_and_load(tmp_path: Path) -> None:
     loaded = dedup.Index.load(tmp_path / "copy.sqlite3")
     assert loaded.stats() == index.stats()
     loaded.close()
+    with pytest.raises(dedup.StoreError, match="already holds an index"):
+        index.save(tmp_path / "copy.sqlite3")
 
 
 def test_store_refuses_other_signature_parameters(tmp_path: Path) -> None:
