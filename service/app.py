@@ -8,22 +8,34 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from dedup.index import Index
+from service.batcher import Batcher, Bounds
 from service.errors import ApiError, error_middleware
 from service.handlers import ROUTES, WRITE_ROUTES
-from service.keys import EXECUTOR, INDEX, METRICS, OPENAPI, SETTINGS, STATS
+from service.keys import EXECUTOR, INDEX, MATCHER, METRICS, OPENAPI, SETTINGS, STATS, WRITER
 from service.metrics import Metrics, StatsCache
 from service.openapi import build_openapi
-from service.settings import ServiceSettings
+from service.rounds import MatchRequest, WriteRequest, add_round, match_round, replaces
+from service.settings import MIB, ServiceSettings
+from service.validation import Limits
 
 __all__ = ["create_app", "serve"]
 
 log = logging.getLogger("service")
+
+# A group commit holds at most 256 documents (or one whole batch, which is never split) and
+# 16 Mi characters; at most 4096 documents or 64 Mi characters wait for it.
+WRITE_ROUND_DOCS = 256
+WRITE_BOUNDS = Bounds(WRITE_ROUND_DOCS, 16 * MIB, 4096, 64 * MIB)
+# A match round holds at most 256 texts or 1 Mi characters (a single paragraph is ~500); at
+# most 8192 texts or 32 Mi characters wait for it.
+MATCH_BOUNDS = Bounds(256, MIB, 8192, 32 * MIB)
 
 
 def create_app(settings: ServiceSettings) -> web.Application:
@@ -66,16 +78,45 @@ async def _index_context(app: web.Application) -> AsyncIterator[None]:
         executor.shutdown(wait=False)
         raise
     stats = StatsCache(index)
+    limits = Limits.of(settings)
+    writer = Batcher[WriteRequest](
+        "writer",
+        partial(add_round, index, stats, limits),
+        executor,
+        _write_bounds(settings),
+        ends_round=partial(replaces, index),
+    )
+    matcher = Batcher[MatchRequest](
+        "matcher", partial(match_round, index, limits), executor, MATCH_BOUNDS, drop_abandoned=True
+    )
     app[INDEX] = index
     app[EXECUTOR] = executor
     app[STATS] = stats
+    app[WRITER] = writer
+    app[MATCHER] = matcher
     app[METRICS].watch(stats)
+    writer.start()
+    matcher.start()
     try:
         yield
     finally:
-        # Finish every write already handed to the executor before the store closes.
+        # Run every queued write (and match), then finish whatever else the executor holds,
+        # before the store closes: nothing accepted is dropped.
+        await writer.close()
+        await matcher.close()
         await asyncio.to_thread(executor.shutdown, wait=True)
         index.close()
+
+
+def _write_bounds(settings: ServiceSettings) -> Bounds:
+    """The write bounds, with room in the queue for a few of the largest batches."""
+    most = max(WRITE_ROUND_DOCS, settings.max_batch)
+    return Bounds(
+        WRITE_BOUNDS.round_units,
+        WRITE_BOUNDS.round_chars,
+        max(WRITE_BOUNDS.queue_units, 4 * most),
+        WRITE_BOUNDS.queue_chars,
+    )
 
 
 def _auth_middleware(token: str | None) -> Middleware:

@@ -50,6 +50,12 @@ ERROR_CODES: dict[str, int] = {
     "limit_exceeded": 422,
     "internal_error": 500,
     "store_unavailable": 503,
+    "overloaded": 503,
+}
+# Headers sent with an error code: how to authenticate, when to retry.
+_HEADERS: dict[str, dict[str, str]] = {
+    "unauthorized": {"WWW-Authenticate": "Bearer"},
+    "overloaded": {"Retry-After": "1"},
 }
 
 
@@ -107,7 +113,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ApiError as exc:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = _HEADERS.get(exc.code)
         return error_response(exc.status, exc.code, exc.message, headers)
     except web.HTTPException as exc:
         if exc.status < 400:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -10,7 +11,11 @@ from dedup.index import Index
 from service.metrics import Metrics, StatsCache
 from service.settings import ServiceSettings
 
-__all__ = ["EXECUTOR", "INDEX", "METRICS", "OPENAPI", "SETTINGS", "STATS"]
+if TYPE_CHECKING:  # the batcher imports the errors, which import these keys
+    from service.batcher import Batcher
+    from service.rounds import MatchRequest, WriteRequest
+
+__all__ = ["EXECUTOR", "INDEX", "MATCHER", "METRICS", "OPENAPI", "SETTINGS", "STATS", "WRITER"]
 
 SETTINGS = web.AppKey("settings", ServiceSettings)
 INDEX = web.AppKey("index", Index)
@@ -18,3 +23,6 @@ EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 STATS = web.AppKey("stats", StatsCache)
 METRICS = web.AppKey("metrics", Metrics)
 OPENAPI = web.AppKey("openapi", bytes)
+# The two batchers: concurrent writes share one commit, concurrent matches one match_many.
+WRITER: web.AppKey[Batcher[WriteRequest]] = web.AppKey("writer")
+MATCHER: web.AppKey[Batcher[MatchRequest]] = web.AppKey("matcher")

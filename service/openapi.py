@@ -40,7 +40,10 @@ def _error_responses() -> dict[str, Json]:
         415: "The Content-Type is not accepted by this route.",
         422: "A missing field, a field of the wrong type, or a limit exceeded.",
         500: "An unexpected failure; the message is generic and the server log has the details.",
-        503: "The store cannot be written now (for example a full disk).",
+        503: (
+            "The store cannot be written now (for example a full disk), or too many requests "
+            "are waiting (overloaded: retry after the Retry-After seconds)."
+        ),
     }
     responses: dict[str, Json] = {}
     for status, reason in reasons.items():
@@ -260,7 +263,7 @@ def build_openapi(settings: ServiceSettings) -> Json:
                         "paragraphs for {text} or a text/plain body; results for {texts}.",
                     )
                 },
-                (400, 413, 415, 422),
+                (400, 413, 415, 422, 503),
                 requestBody={
                     "required": True,
                     "content": {

@@ -1,0 +1,174 @@
+"""The jobs the batchers run in the executor: one round of writes, one round of matches.
+
+Each job takes the round's requests in arrival order and returns, for each, its answer body
+(JSON bytes, encoded here so the event loop only sends them) or the exception to answer with.
+A request refused on its own (a limit exceeded) fails alone; a failure of the shared core call
+fails every request of the round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+
+from dedup.errors import UnknownKeyError
+from dedup.index import AddResult, ClusterSummary, Index
+from dedup.match import Match
+from service.errors import ApiError
+from service.metrics import StatsCache
+from service.validation import DocumentIn, Limits, check_paragraphs
+
+__all__ = ["MatchRequest", "WriteRequest", "add_round", "match_round", "replaces"]
+
+Json = dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRequest:
+    """The validated documents of one POST /v1/documents (``batched`` False) or :batch."""
+
+    docs: list[DocumentIn]
+    batched: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRequest:
+    """The texts of one POST /v1/match; ``batched`` when they came as ``{"texts": [...]}``."""
+
+    texts: list[str]
+    batched: bool
+
+
+def replaces(index: Index, request: WriteRequest) -> bool:
+    """Whether a write replaces a stored document, and so must end its group commit.
+
+    Within one ``add_many``, a document after a replacement is still compared with the
+    replaced document's old paragraphs, which applying the requests one by one would already
+    have removed. Ending the round after a replacement keeps a group commit equal to applying
+    its requests one by one in arrival order. (The check runs on the loop while no round runs:
+    only the writer adds documents, so it is exact; a concurrent DELETE only makes it cautious.)
+    """
+    return any(doc.id in index for doc in request.docs)
+
+
+def _check(texts: list[str], names: list[str], limits: Limits) -> ApiError | None:
+    try:
+        check_paragraphs(texts, limits, names)
+    except ApiError as exc:
+        return exc
+    return None
+
+
+def add_round(
+    index: Index, stats: StatsCache, limits: Limits, requests: list[WriteRequest]
+) -> list[bytes | Exception]:
+    """Write every document of ``requests`` in one ``add_many``: one transaction, one fsync.
+
+    The batcher never puts one document id in a round twice, nor a request after a replacement
+    (see :func:`replaces`), so the round gives what applying the requests one after the other
+    would.
+    """
+    answers: list[bytes | Exception] = []
+    kept: list[int] = []
+    for i, request in enumerate(requests):
+        docs = request.docs
+        refused = _check([d.text for d in docs], [f"document {d.id!r}" for d in docs], limits)
+        answers.append(refused or b"")
+        if refused is None:
+            kept.append(i)
+    if not kept:
+        return answers
+    try:
+        results = index.add_many([d.as_tuple() for i in kept for d in requests[i].docs])
+    except Exception as exc:  # nothing was written: every request of the round fails with it
+        for i in kept:
+            answers[i] = exc
+        return answers
+    stats.refresh()
+    start = 0
+    for i in kept:
+        request = requests[i]
+        mine = [_added(r) for r in results[start : start + len(request.docs)]]
+        start += len(request.docs)
+        answers[i] = orjson.dumps({"documents": mine} if request.batched else mine[0])
+    return answers
+
+
+def _added(result: AddResult) -> Json:
+    return {
+        "id": result.id,
+        "replaced": result.replaced,
+        "paragraphs": [
+            {
+                "index": p.index,
+                "cluster": p.cluster,
+                "new_cluster": p.new_cluster,
+                "similarity": p.similarity,
+                "containment": p.containment,
+            }
+            for p in result.paragraphs
+        ],
+    }
+
+
+def match_round(
+    index: Index, limits: Limits, requests: list[MatchRequest]
+) -> list[bytes | Exception]:
+    """Match the texts of every request in one ``match_many``; each cluster is read once."""
+    answers: list[bytes | Exception] = []
+    kept: list[int] = []
+    for i, request in enumerate(requests):
+        texts = request.texts
+        names = ["text"] if len(texts) == 1 else [f"texts[{j}]" for j in range(len(texts))]
+        refused = _check(texts, names, limits)
+        answers.append(refused or b"")
+        if refused is None:
+            kept.append(i)
+    if not kept:
+        return answers
+    try:
+        found = index.match_many([t for i in kept for t in requests[i].texts])
+        clusters: dict[str, ClusterSummary | None] = {}
+        start = 0
+        for i in kept:
+            request = requests[i]
+            mine = [
+                _paragraphs(index, clusters, matches)
+                for matches in found[start : start + len(request.texts)]
+            ]
+            start += len(request.texts)
+            if request.batched:
+                answers[i] = orjson.dumps({"results": [{"paragraphs": p} for p in mine]})
+            else:
+                answers[i] = orjson.dumps({"paragraphs": mine[0]})
+    except Exception as exc:  # the shared core call failed: every request of the round fails
+        for i in kept:
+            answers[i] = exc
+    return answers
+
+
+def _paragraphs(
+    index: Index, clusters: dict[str, ClusterSummary | None], matches: list[Match | None]
+) -> list[Json]:
+    paragraphs: list[Json] = []
+    for i, match in enumerate(matches):
+        answer: Json | None = None
+        if match is not None:
+            cluster = match.cluster
+            if cluster not in clusters:
+                try:
+                    clusters[cluster] = index.cluster_summary(cluster)
+                except UnknownKeyError:  # removed by a concurrent DELETE since the match
+                    clusters[cluster] = None
+            info = clusters[cluster]
+            if info is not None:
+                answer = {
+                    "cluster": cluster,
+                    "similarity": match.similarity,
+                    "containment": match.containment,
+                    "docs": info.docs,
+                    "text": info.text,
+                }
+        paragraphs.append({"index": i, "match": answer})
+    return paragraphs
