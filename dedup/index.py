@@ -244,6 +244,10 @@ class Index:
     ) -> list[AddResult]:
         """Add or replace several documents in one atomic, durable write.
 
+        Each document is matched against the index as it was before the write plus the
+        documents before it in ``documents``: the old version of a document replaced here still
+        counts as a candidate for the documents after it (adding them one by one would not).
+
         Raises:
             DuplicateKeyError: an id appears twice in ``documents``.
         """
