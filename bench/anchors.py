@@ -162,7 +162,7 @@ def run_anchor(system: str, paragraphs: Sequence[str]) -> npt.NDArray[np.int64]:
 
 def run_dedup(
     pages: Sequence[tuple[str, str]], jobs: int
-) -> tuple[npt.NDArray[np.int64], Sequence[Any]]:
+) -> tuple[npt.NDArray[np.int64], Iterable[Any]]:
     """Cluster with dedup.cluster; return cluster ids (-1 = unique) and the assignments.
 
     The assignments (``.doc``, ``.para``, ``.cluster``, ``.size``, in input order) are returned
