@@ -27,7 +27,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check dedup service tests bench
 
 typecheck: $(VENV)/.installed-dev
-	$(BIN)/mypy dedup service
+	$(BIN)/mypy dedup service bench tests
 
 pytest: $(VENV)/.installed-dev
 	$(BIN)/pytest -q
