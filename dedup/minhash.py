@@ -73,7 +73,7 @@ class MinHasher:
         hashes = shingles.hashes
         if hashes.size:
             owner = np.repeat(np.arange(n, dtype=np.int64), shingles.counts)
-            block = np.empty((self.num_perm, _CHUNK), dtype=np.uint64)
+            block = np.empty((self.num_perm, min(_CHUNK, hashes.size)), dtype=np.uint64)
             a, b = self.a[:, None], self.b[:, None]
             for low in range(0, hashes.size, _CHUNK):  # one step per 8k shingles
                 own = owner[low : low + _CHUNK]

@@ -47,7 +47,10 @@ class Plan:
         self.new_entries: list[StoredEntry] = []
         self.new_entry_clusters: list[str] = []
         self.new_key_map: dict[int, int] = {}
-        self.staged_lsh = LSHIndex(state.config.bands, state.config.rows)
+        # Entries planned in this write, by LSH record key: the buckets the index will hold
+        # once the plan is applied, kept in a dict so each paragraph costs no numpy call.
+        self._banding = LSHIndex(state.config.bands, state.config.rows)
+        self._staged: dict[int, list[int]] = {}
         self.founded: list[str] = []
         self._founded: set[str] = set()
         self.documents: list[PlannedDocument] = []
@@ -76,6 +79,7 @@ class Plan:
         if replaced:
             self.removed.append(doc_id)
         known = state.best_matches(prints)
+        records: list[list[int]] = self._banding.record_keys(prints.signatures).tolist()
         entries: list[int] = []
         assigned: list[Assigned] = []
         for i, key in enumerate(prints.keys.tolist()):
@@ -84,7 +88,7 @@ class Plan:
                 entries.append(entry)
                 assigned.append(Assigned(i, self._cluster_of(entry), False, 1.0, 1.0))
                 continue
-            best = self._best_new(prints, i, known[i])
+            best = self._best_new(prints, i, known[i], records[i])
             entry = self.base + len(self.new_entries)
             if best is None:
                 cluster = self._new_cluster_id(key)
@@ -94,7 +98,9 @@ class Plan:
                 assigned.append(Assigned(i, cluster, False, best.similarity, best.containment))
             signature = prints.signatures[i].copy()
             if prints.counts[i] > 0:
-                self.staged_lsh.add(len(self.new_entries), signature)
+                staged = len(self.new_entries)
+                for record in records[i]:
+                    self._staged.setdefault(record, []).append(staged)
             self.new_entries.append(StoredEntry(key, int(prints.counts[i]), signature))
             self.new_entry_clusters.append(cluster)
             self.new_key_map[key] = entry
@@ -103,12 +109,15 @@ class Plan:
             PlannedDocument(doc_id, meta, tuple(texts), entries, assigned, replaced)
         )
 
-    def _best_new(self, prints: Fingerprints, row: int, known: Match | None) -> Match | None:
+    def _best_new(
+        self, prints: Fingerprints, row: int, known: Match | None, records: list[int]
+    ) -> Match | None:
         """Compare with the LSH candidates among entries planned earlier in this write (the
         candidates the index will give once they are applied); keep the better match."""
-        if prints.counts[row] == 0:
+        if prints.counts[row] == 0 or not self._staged:
             return known
-        candidates = sorted(self.staged_lsh.query(prints.signatures[row]))
+        staged = self._staged
+        candidates = sorted({c for record in records for c in staged.get(record, ())})
         if not candidates:
             return known
         found: dict[int, Match] = {} if known is None else {row: known}
