@@ -8,6 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# CI runs on a shared 2-core machine: no per-example deadline (timing is bench/'s business),
+# and the same number of examples everywhere.
+settings.register_profile(
+    "dedup", deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("dedup")
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
