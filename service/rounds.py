@@ -19,7 +19,7 @@ from service.errors import ApiError
 from service.metrics import StatsCache
 from service.validation import DocumentIn, Limits, check_paragraphs
 
-__all__ = ["MatchRequest", "WriteRequest", "add_round", "match_round", "replaces"]
+__all__ = ["MatchRequest", "WriteRequest", "add_round", "added_json", "match_round", "replaces"]
 
 Json = dict[str, object]
 
@@ -89,13 +89,14 @@ def add_round(
     start = 0
     for i in kept:
         request = requests[i]
-        mine = [_added(r) for r in results[start : start + len(request.docs)]]
+        mine = [added_json(r) for r in results[start : start + len(request.docs)]]
         start += len(request.docs)
         answers[i] = orjson.dumps({"documents": mine} if request.batched else mine[0])
     return answers
 
 
-def _added(result: AddResult) -> Json:
+def added_json(result: AddResult) -> Json:
+    """An AddResult as the service answers it."""
     return {
         "id": result.id,
         "replaced": result.replaced,

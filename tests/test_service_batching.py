@@ -17,10 +17,11 @@ from aiohttp.test_utils import TestClient
 
 import service.app
 from dedup.errors import StoreError
-from dedup.index import AddResult, Index
+from dedup.index import Index
 from service import create_app
 from service.batcher import Bounds
 from service.keys import INDEX, MATCHER, WRITER
+from service.rounds import added_json
 from service.settings import MIB, ServiceSettings
 
 pytestmark = pytest.mark.asyncio
@@ -91,24 +92,6 @@ def page(rng: random.Random, shared: list[str]) -> str:
     return "\n\n".join([*paragraphs, para(rng, 20)])
 
 
-def added(result: AddResult) -> dict[str, Any]:
-    """An AddResult as the service answers it."""
-    return {
-        "id": result.id,
-        "replaced": result.replaced,
-        "paragraphs": [
-            {
-                "index": p.index,
-                "cluster": p.cluster,
-                "new_cluster": p.new_cluster,
-                "similarity": p.similarity,
-                "containment": p.containment,
-            }
-            for p in result.paragraphs
-        ],
-    }
-
-
 @pytest.fixture
 def settings(tmp_path: Path) -> ServiceSettings:
     """A fresh data directory and small limits."""
@@ -173,7 +156,7 @@ async def test_concurrent_writes_equal_sequential_application(
     for doc_id, text in setup:
         replay.add(doc_id, text)
     for doc_id, text, meta in (d for docs in gate.calls for d in docs):
-        results[(doc_id, text)] = added(replay.add(doc_id, text, meta))
+        results[(doc_id, text)] = added_json(replay.add(doc_id, text, meta))
     # Each request got its own result, equal to the replay's.
     assert answers[0][1] == results[("first", first_text)]
     for (doc_id, text), (_, answer) in zip(singles, answers[1:11] + answers[12:], strict=True):
