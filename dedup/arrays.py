@@ -7,7 +7,7 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["sorted_unique"]
+__all__ = ["follow_roots", "sorted_unique"]
 
 _T = TypeVar("_T", bound=np.generic)
 
@@ -29,3 +29,20 @@ def sorted_unique(values: npt.NDArray[_T]) -> npt.NDArray[_T]:
     keep[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
     return ordered[keep]
+
+
+def follow_roots(parent: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Return, for each node of a forest given by ``parent``, the root of its tree.
+
+    Pointer jumping: each step replaces every parent by its grandparent, so a chain of depth
+    ``d`` is resolved in ``log2(d)`` vector steps. Roots are their own parents.
+
+    Example:
+        >>> follow_roots(np.array([0, 0, 1, 2, 4])).tolist()
+        [0, 0, 0, 0, 4]
+    """
+    while True:
+        jumped = parent[parent]
+        if np.array_equal(jumped, parent):
+            return parent
+        parent = jumped

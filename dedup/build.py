@@ -7,12 +7,12 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 
+from dedup.arrays import follow_roots
 from dedup.batch import Batch, PageLike, Progress, read_batch
 from dedup.config import DedupConfig
 from dedup.errors import InputError, StoreError
 from dedup.index import Index, Stats
-from dedup.lsh import candidate_pairs
-from dedup.match import score_pairs
+from dedup.pipeline import verified_pairs
 from dedup.store import Store, StoredDocument, StoredEntry
 
 __all__ = ["build_index", "founders"]
@@ -40,30 +40,32 @@ def build_index(
         IncompatibleSignatureError: the store was made with other signature parameters.
     """
     index = Index(config, store)  # validates the store's settings against the config
-    if index.stats().documents:
+    held = index.stats().documents
+    if held:
         raise StoreError(
-            f"the store already holds {index.stats().documents} documents; build into an "
+            f"the store already holds {held} documents; build into an "
             "empty --data directory, or add pages through the service"
         )
     config = index.config
     batch = read_batch(pages, config, jobs=jobs, progress=progress)
     _check_unique_ids(batch.doc_ids)
-    keys, first_raw, raw_entry = _entries(batch)
+    first_raw, raw_entry = batch.prints.distinct()
+    keys = batch.prints.keys[first_raw]
     signatures = batch.prints.signatures[first_raw]
     counts = batch.prints.counts[first_raw]
     root = founders(signatures, counts, config)
-    cluster_of_entry = [f"{keys[r]:016x}" for r in root.tolist()]
+    key_list: list[int] = keys.tolist()
+    cluster_of_entry = [f"{key_list[r]:016x}" for r in root.tolist()]
     para_entry = raw_entry[batch.para_raw]
     store.write(
-        _documents(batch, para_entry, [int(k) for k in keys.tolist()], cluster_of_entry),
+        _documents(batch, para_entry, key_list, cluster_of_entry),
         [],
         [
-            StoredEntry(int(k), int(c), s)
-            for k, c, s in zip(keys.tolist(), counts.tolist(), signatures, strict=True)
+            StoredEntry(k, c, s)
+            for k, c, s in zip(key_list, counts.tolist(), signatures, strict=True)
         ],
         [],
     )
-    index.close()
     return Stats(
         documents=len(batch.doc_ids),
         paragraphs=int(batch.para_raw.size),
@@ -85,11 +87,8 @@ def founders(
         [0, 0, 2]
     """
     n = signatures.shape[0]
-    with_words = np.flatnonzero(counts > 0)
-    pairs = with_words[
-        candidate_pairs(signatures[with_words], config.bands, config.rows, window=max(n, 1))
-    ]
-    scores = score_pairs(signatures, counts, pairs, config)
+    # Every bucket member is a candidate, as in the index's LSH (no window).
+    pairs, scores = verified_pairs(signatures, counts, config, window=max(n, 1))
     matched = pairs[scores.matched]
     sim, cont = scores.similarity[scores.matched], scores.containment[scores.matched]
     parent = np.arange(n, dtype=np.int64)
@@ -99,23 +98,7 @@ def founders(
         later = matched[order, 1]
         first = np.concatenate(([True], later[1:] != later[:-1]))
         parent[later[first]] = matched[order, 0][first]
-    while True:  # pointer jumping; parents always point to earlier entries, so this ends
-        jumped = parent[parent]
-        if np.array_equal(jumped, parent):
-            return parent
-        parent = jumped
-
-
-def _entries(
-    batch: Batch,
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Distinct exact keys in order of first appearance, a raw text carrying each, and the
-    entry of every raw text."""
-    keys, first_raw, inverse = np.unique(batch.prints.keys, return_index=True, return_inverse=True)
-    order = np.argsort(first_raw, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size)
-    return keys[order], first_raw[order], rank[inverse.reshape(-1)]
+    return follow_roots(parent)  # parents point to earlier entries: a forest
 
 
 def _documents(

@@ -42,6 +42,19 @@ class Fingerprints:
             self.keys[start:stop], self.signatures[start:stop], self.counts[start:stop]
         )
 
+    def distinct(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Collapse equal exact keys.
+
+        Returns:
+            ``first``: the row of each distinct key's first occurrence, in order of first
+            appearance; ``of_row``: for each row, the index of its key in ``first``.
+        """
+        _, first, inverse = np.unique(self.keys, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        return first[order], rank[inverse.reshape(-1)]
+
     @staticmethod
     def concatenate(parts: Sequence[Fingerprints], num_perm: int) -> Fingerprints:
         """Join batches in order."""

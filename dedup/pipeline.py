@@ -12,11 +12,11 @@ from dedup.batch import PageLike, Progress, read_batch
 from dedup.config import DedupConfig
 from dedup.fingerprint import Fingerprints
 from dedup.lsh import candidate_pairs
-from dedup.match import score_pairs
+from dedup.match import Scores, score_pairs
 from dedup.result import Cluster, Clustering
 from dedup.unionfind import components
 
-__all__ = ["PageLike", "cluster", "link"]
+__all__ = ["PageLike", "cluster", "link", "verified_pairs"]
 
 
 def cluster(
@@ -74,22 +74,39 @@ def link(prints: Fingerprints, config: DedupConfig) -> npt.NDArray[np.int64]:
     """
     if len(prints) == 0:
         return np.empty(0, dtype=np.int64)
-    _, first, inverse = np.unique(prints.keys, return_index=True, return_inverse=True)
-    signatures = prints.signatures[first]
-    counts = prints.counts[first]
-    with_words = np.flatnonzero(counts > 0)
-    pairs = with_words[
-        candidate_pairs(
-            signatures[with_words], config.bands, config.rows, window=config.bucket_window
-        )
-    ]
-    scores = score_pairs(signatures, counts, pairs, config)
+    first, of_row = prints.distinct()
+    pairs, scores = verified_pairs(
+        prints.signatures[first], prints.counts[first], config, window=config.bucket_window
+    )
+    # Distinct keys are in order of first appearance, so a component's smallest member
+    # (its union-find label) is its earliest paragraph.
     labels = components(first.size, pairs[scores.matched])
-    # Relabel each component by its earliest paragraph so labels follow input order.
-    earliest = np.full(first.size, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(earliest, labels, first)
-    result: npt.NDArray[np.int64] = earliest[labels][inverse.reshape(-1)]
+    result: npt.NDArray[np.int64] = first[labels][of_row]
     return result
+
+
+def verified_pairs(
+    signatures: npt.NDArray[np.uint32],
+    counts: npt.NDArray[np.int64],
+    config: DedupConfig,
+    *,
+    window: int,
+) -> tuple[npt.NDArray[np.int64], Scores]:
+    """Return the LSH candidate pairs among paragraphs with words, and their scores.
+
+    Args:
+        signatures: (n, num_perm) uint32.
+        counts: (n,) int64 distinct shingles; paragraphs without any are left out.
+        config: banding and match thresholds.
+        window: bucket neighbours per member (see :func:`dedup.lsh.candidate_pairs`).
+
+    Returns:
+        (n_pairs, 2) int64 pairs ``(i, j)`` with ``i < j``, and their scores.
+    """
+    with_words = np.flatnonzero(counts > 0)
+    local = candidate_pairs(signatures[with_words], config.bands, config.rows, window=window)
+    pairs = with_words[local]
+    return pairs, score_pairs(signatures, counts, pairs, config)
 
 
 def _assemble(

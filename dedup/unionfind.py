@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from dedup.arrays import follow_roots
+
 __all__ = ["UnionFind", "components"]
 
 
@@ -47,12 +49,7 @@ class UnionFind:
     def labels(self) -> npt.NDArray[np.int64]:
         """Return, for each node, the smallest node of its set (a canonical label)."""
         n = len(self.parent)
-        roots = np.asarray(self.parent, dtype=np.int64)
-        while True:  # pointer jumping: every node reaches its root in log(depth) vector steps
-            jumped = roots[roots]
-            if np.array_equal(jumped, roots):
-                break
-            roots = jumped
+        roots = follow_roots(np.asarray(self.parent, dtype=np.int64))
         smallest = np.full(n, n, dtype=np.int64)
         np.minimum.at(smallest, roots, np.arange(n, dtype=np.int64))
         return smallest[roots]
