@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from dedup.errors import ConfigError
 from dedup.lsh import optimal_params
@@ -99,13 +99,15 @@ class DedupConfig:
         c, r = self.containment, _MIN_LENGTH_RATIO
         return min(self.threshold, c * r / (1.0 + r - c * r))
 
-    def with_lsh(self, bands: int, rows: int) -> DedupConfig:
-        """Return a copy with an explicit LSH banding."""
-        return replace(self, bands=bands, rows=rows)
-
     @classmethod
     def for_threshold(cls, threshold: float, *, num_perm: int = 128, **kwargs: int) -> DedupConfig:
-        """Return a config matching on Jaccard ``threshold`` alone (containment switched off)."""
+        """Return a config matching on Jaccard ``threshold`` alone (containment switched off).
+
+        Example:
+            >>> config = DedupConfig.for_threshold(0.8)
+            >>> (config.containment, config.candidate_threshold, config.bands * config.rows <= 128)
+            (None, 0.8, True)
+        """
         return cls(threshold=threshold, containment=None, num_perm=num_perm, **kwargs)
 
 

@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from dedup.errors import (
     StoreError,
     UnknownKeyError,
 )
-from dedup.fingerprint import fingerprint
+from dedup.fingerprint import Fingerprints, fingerprint
 from dedup.match import Match
 from dedup.paragraphs import split_paragraphs
 from dedup.plan import Assigned, Plan
@@ -150,8 +151,7 @@ class Index:
 
     def match_many(self, texts: Sequence[str]) -> list[list[Match | None]]:
         """Match several texts in one vectorised pass. Read-only."""
-        split = [split_paragraphs(t) for t in texts]
-        prints = fingerprint([p for paragraphs in split for p in paragraphs], self.config)
+        split, prints = self._fingerprint(texts)
         with self._lock:
             found = self._state.best_matches(prints)
         result: list[list[Match | None]] = []
@@ -258,8 +258,7 @@ class Index:
                     f"document {doc_id!r} appears twice in one batch; send it once"
                 )
             seen.add(doc_id)
-        split = [split_paragraphs(text) for _, text, _ in documents]
-        prints = fingerprint([p for ps in split for p in ps], self.config)
+        split, prints = self._fingerprint([text for _, text, _ in documents])
         with self._lock:
             plan = Plan(self._state)
             start = 0
@@ -279,6 +278,11 @@ class Index:
             self._commit(plan)
 
     # -- internals -------------------------------------------------------------------------
+
+    def _fingerprint(self, texts: Sequence[str]) -> tuple[list[list[str]], Fingerprints]:
+        """Split each text into paragraphs and fingerprint them all in one batch (no lock)."""
+        split = [split_paragraphs(text) for text in texts]
+        return split, fingerprint(list(chain.from_iterable(split)), self.config)
 
     def _doc(self, doc_id: str) -> DocSlot:
         doc = self._state.documents.get(doc_id)

@@ -165,13 +165,11 @@ class IndexState:
         self.paragraphs += n
         np.add.at(self.refs.view(), entries, 1)
         np.add.at(self.size.view(), clusters, 1)
-        distinct = np.unique(clusters)
+        distinct, first = np.unique(clusters, return_index=True)
         self.docs.view()[distinct] += 1
         rep = self.rep.view()
-        unset = distinct[rep[distinct] < 0]
-        if unset.size:  # a new cluster's representative is its first paragraph here
-            first = np.unique(clusters, return_index=True)
-            rep[unset] = start + first[1][np.searchsorted(first[0], unset)]
+        unset = rep[distinct] < 0  # a new cluster's representative is its first paragraph here
+        rep[distinct[unset]] = start + first[unset]
 
     def detach(self, doc_id: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """Forget a document.
