@@ -52,12 +52,29 @@ def replaces(index: Index, request: WriteRequest) -> bool:
     return any(doc.id in index for doc in request.docs)
 
 
-def _check(texts: list[str], names: list[str], limits: Limits) -> ApiError | None:
-    try:
-        check_paragraphs(texts, limits, names)
-    except ApiError as exc:
-        return exc
-    return None
+def _screen(
+    batches: list[tuple[list[str], list[str]]], limits: Limits
+) -> tuple[list[bytes | Exception], list[int]]:
+    """Check each request's texts against the paragraph limits on its own.
+
+    Args:
+        batches: per request, its texts and the names errors give them.
+        limits: the service's limits.
+
+    Returns:
+        An answer slot per request (the refusal, or a placeholder) and the requests kept.
+    """
+    answers: list[bytes | Exception] = []
+    kept: list[int] = []
+    for i, (texts, names) in enumerate(batches):
+        try:
+            check_paragraphs(texts, limits, names)
+        except ApiError as exc:
+            answers.append(exc)
+            continue
+        answers.append(b"")
+        kept.append(i)
+    return answers, kept
 
 
 def add_round(
@@ -69,14 +86,10 @@ def add_round(
     (see :func:`replaces`), so the round gives what applying the requests one after the other
     would.
     """
-    answers: list[bytes | Exception] = []
-    kept: list[int] = []
-    for i, request in enumerate(requests):
-        docs = request.docs
-        refused = _check([d.text for d in docs], [f"document {d.id!r}" for d in docs], limits)
-        answers.append(refused or b"")
-        if refused is None:
-            kept.append(i)
+    answers, kept = _screen(
+        [([d.text for d in r.docs], [f"document {d.id!r}" for d in r.docs]) for r in requests],
+        limits,
+    )
     if not kept:
         return answers
     try:
@@ -117,15 +130,7 @@ def match_round(
     index: Index, limits: Limits, requests: list[MatchRequest]
 ) -> list[bytes | Exception]:
     """Match the texts of every request in one ``match_many``; each cluster is read once."""
-    answers: list[bytes | Exception] = []
-    kept: list[int] = []
-    for i, request in enumerate(requests):
-        texts = request.texts
-        names = ["text"] if len(texts) == 1 else [f"texts[{j}]" for j in range(len(texts))]
-        refused = _check(texts, names, limits)
-        answers.append(refused or b"")
-        if refused is None:
-            kept.append(i)
+    answers, kept = _screen([(r.texts, _text_names(len(r.texts))) for r in requests], limits)
     if not kept:
         return answers
     try:
@@ -173,3 +178,8 @@ def _paragraphs(
                 }
         paragraphs.append({"index": i, "match": answer})
     return paragraphs
+
+
+def _text_names(count: int) -> list[str]:
+    """How errors name the texts of a match request."""
+    return ["text"] if count == 1 else [f"texts[{j}]" for j in range(count)]
