@@ -205,8 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_cluster(args: argparse.Namespace) -> int:
-    stdin = sys.stdin.buffer if STDIO in args.inputs else None
-    reader = PageReader(args.inputs, skip_bad=args.skip_bad, stdin=stdin)
+    reader = _one_pass_reader(args)
     result = _cluster_pages(reader, args)
     with contextlib.ExitStack() as outputs:
         paragraphs = outputs.enter_context(atomic_output(args.output))
@@ -259,8 +258,7 @@ def _run_clean(args: argparse.Namespace) -> int:
 
 
 def _run_index_build(args: argparse.Namespace) -> int:
-    stdin = sys.stdin.buffer if STDIO in args.inputs else None
-    reader = PageReader(args.inputs, skip_bad=args.skip_bad, stdin=stdin)
+    reader = _one_pass_reader(args)
     store = SQLiteStore(Path(args.data) / STORE_FILE)
     try:
         with _progress(args, "indexing") as progress:
@@ -275,6 +273,12 @@ def _run_index_build(args: argparse.Namespace) -> int:
             f"{stats.clusters} clusters into {args.data}"
         )
     return EXIT_OK
+
+
+def _one_pass_reader(args: argparse.Namespace) -> PageReader:
+    """The pages of the inputs, read once (stdin, if named, is read as it streams)."""
+    stdin = sys.stdin.buffer if STDIO in args.inputs else None
+    return PageReader(args.inputs, skip_bad=args.skip_bad, stdin=stdin)
 
 
 def _cluster_pages(reader: PageReader, args: argparse.Namespace) -> Clustering:
