@@ -24,7 +24,8 @@ from dedup.paragraphs import split_paragraphs
 from dedup.pipeline import cluster
 from dedup.plan import Assigned
 from dedup.result import Assignment, Cluster, Clustering
-from dedup.store import MemoryStore, SQLiteStore, Store
+from dedup.sqlitestore import SQLiteStore
+from dedup.store import MemoryStore, Store
 from dedup.unionfind import UnionFind
 
 if TYPE_CHECKING:

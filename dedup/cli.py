@@ -23,7 +23,7 @@ from dedup.output import JsonLinesWriter, assignment_lines, atomic_output
 from dedup.pipeline import cluster
 from dedup.result import Clustering
 from dedup.sources import PageReader, spool
-from dedup.store import SQLiteStore
+from dedup.sqlitestore import SQLiteStore
 
 __all__ = ["build_parser", "main"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from itertools import chain
 from pathlib import Path
@@ -24,8 +24,10 @@ from dedup.fingerprint import Fingerprints, fingerprint
 from dedup.match import Match
 from dedup.paragraphs import split_paragraphs
 from dedup.plan import Assigned, Plan
+from dedup.replay import load, replay
+from dedup.sqlitestore import SQLiteStore
 from dedup.state import DocSlot, IndexState
-from dedup.store import MemoryStore, SQLiteStore, Store
+from dedup.store import MemoryStore, Store
 
 __all__ = ["AddResult", "Assigned", "ClusterInfo", "ClusterSummary", "Document", "Index", "Stats"]
 
@@ -108,7 +110,7 @@ class Index:
         self._lock = threading.RLock()
         self._state = IndexState(self.config)
         self._texts: dict[int, str] = {}
-        self._load()
+        load(self._state, self._store)
 
     @classmethod
     def open(cls, data_dir: str | Path, config: DedupConfig | None = None) -> Index:
@@ -153,6 +155,7 @@ class Index:
         """Match several texts in one vectorised pass. Read-only."""
         split, prints = self._fingerprint(texts)
         with self._lock:
+            self._refresh()
             found = self._state.best_matches(prints)
         result: list[list[Match | None]] = []
         start = 0
@@ -164,6 +167,7 @@ class Index:
     def get(self, doc_id: str) -> Document:
         """Return a document with its paragraphs' text and clusters."""
         with self._lock:
+            self._refresh()
             slot = self._doc(doc_id)
             clusters = self._state.doc_clusters(doc_id)
             stored = self._store.document(doc_id)
@@ -177,6 +181,7 @@ class Index:
     def cluster_summary(self, cluster_id: str) -> ClusterSummary:
         """Return a cluster's size, documents and representative text, without members."""
         with self._lock:
+            self._refresh()
             cluster = self._cluster(cluster_id)
             state = self._state
             return ClusterSummary(
@@ -208,6 +213,7 @@ class Index:
         """
         after = _parse_cursor(cursor)
         with self._lock:
+            self._refresh()
             state = self._state
             live = np.fromiter(state.cluster_of_id.values(), dtype=np.int64)
             docs = state.docs.view()[live]
@@ -227,11 +233,14 @@ class Index:
     def stats(self) -> Stats:
         """Return the numbers of documents, paragraphs and clusters."""
         with self._lock:
+            self._refresh()
             state = self._state
             return Stats(len(state.documents), state.paragraphs, len(state.cluster_of_id))
 
     def __contains__(self, doc_id: object) -> bool:
-        return doc_id in self._state.documents
+        with self._lock:
+            self._refresh()
+            return doc_id in self._state.documents
 
     # -- writing -------------------------------------------------------------------------
 
@@ -259,23 +268,25 @@ class Index:
                 )
             seen.add(doc_id)
         split, prints = self._fingerprint([text for _, text, _ in documents])
-        with self._lock:
-            plan = Plan(self._state)
+
+        def build(plan: Plan) -> None:
             start = 0
             for (doc_id, _, meta), paragraphs in zip(documents, split, strict=True):
                 part = prints.slice(start, start + len(paragraphs))
                 plan.add_document(doc_id, meta, paragraphs, part)
                 start += len(paragraphs)
-            self._commit(plan)
+
+        plan = self._commit(build)
         return [AddResult(d.id, d.replaced, d.assigned) for d in plan.documents]
 
     def remove(self, doc_id: str) -> None:
         """Remove a document; a cluster left empty disappears, the others keep their ids."""
-        with self._lock:
+
+        def build(plan: Plan) -> None:
             self._doc(doc_id)
-            plan = Plan(self._state)
             plan.remove_document(doc_id)
-            self._commit(plan)
+
+        self._commit(build)
 
     # -- internals -------------------------------------------------------------------------
 
@@ -309,51 +320,35 @@ class Index:
             self._texts[slot] = text
         return text
 
-    def _commit(self, plan: Plan) -> None:
-        """Write the plan to the store, then apply it to memory (lock held).
+    def _refresh(self) -> None:
+        """Replay what other processes sharing the store wrote since the last look (lock held)."""
+        store = self._store
+        if store.stale():
+            with store.reading():
+                replay(self._state, store, store.changes())
 
-        If the store refuses the write, memory is untouched and the error propagates.
+    def _commit(self, build: Callable[[Plan], None]) -> Plan:
+        """Plan a write against the latest state under the store's write lock, write it, then
+        apply it to memory.
+
+        If the store refuses the write, memory keeps only what other processes wrote and the
+        error propagates.
         """
-        written = {d.id for d in plan.documents}
-        self._store.write(
-            plan.stored_documents(),
-            [d for d in plan.removed if d not in written],
-            plan.new_entries,
-            plan.dropped_keys(),
-        )
-        plan.apply()
-
-    def _load(self) -> None:
-        """Rebuild memory from the store, column by column."""
-        skeleton = self._store.skeleton()
-        state = self._state
-        cluster_index: dict[str, int] = {}
-        para_cluster = np.fromiter(
-            (cluster_index.setdefault(c, len(cluster_index)) for c in skeleton.clusters),
-            dtype=np.int64,
-            count=len(skeleton.clusters),
-        )
-        state.new_clusters(list(cluster_index))
-        keys, counts, signatures = self._store.fingerprints()
-        entry_of_key = {key: i for i, key in enumerate(keys)}
-        para_entry = np.fromiter(
-            map(entry_of_key.__getitem__, skeleton.keys), dtype=np.int64, count=len(skeleton.keys)
-        )
-        entry_cluster = np.zeros(len(keys), dtype=np.int64)
-        entry_cluster[para_entry[::-1]] = para_cluster[::-1]  # first paragraph's cluster wins
-        live = np.zeros(len(keys), dtype=bool)
-        live[para_entry] = True
-        renumber = np.cumsum(live) - 1
-        kept = np.flatnonzero(live)
-        state.new_entries(
-            [keys[i] for i in kept.tolist()], counts[kept], signatures[kept], entry_cluster[kept]
-        )
-        para_entry = renumber[para_entry]
-        start = 0
-        for doc_id, meta, count in zip(skeleton.ids, skeleton.metas, skeleton.counts, strict=True):
-            span = slice(start, start + count)
-            state.attach(doc_id, meta, para_entry[span], para_cluster[span])
-            start += count
+        store = self._store
+        with self._lock:
+            with store.writing():
+                replay(self._state, store, store.changes())
+                plan = Plan(self._state)
+                build(plan)
+                written = {d.id for d in plan.documents}
+                store.write(
+                    plan.stored_documents(),
+                    [d for d in plan.removed if d not in written],
+                    plan.new_entries,
+                    plan.dropped_keys(),
+                )
+            plan.apply()
+        return plan
 
 
 def _parse_cursor(cursor: str | None) -> tuple[int, str] | None:

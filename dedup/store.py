@@ -1,43 +1,26 @@
-"""Persistence for the incremental index: one small interface, with SQLite and in-memory stores."""
+"""Persistence for the incremental index: one small interface and an in-memory store.
+
+The SQLite store that services use lives in :mod:`dedup.sqlitestore`.
+"""
 
 from __future__ import annotations
 
-import json
-import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from dedup.errors import StoreError
-
-__all__ = ["MemoryStore", "SQLiteStore", "Skeleton", "Store", "StoredDocument", "StoredEntry"]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    meta TEXT
-);
-CREATE TABLE IF NOT EXISTS paragraphs (
-    doc_seq INTEGER NOT NULL REFERENCES documents(seq) ON DELETE CASCADE,
-    idx INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    key INTEGER NOT NULL,
-    cluster TEXT NOT NULL,
-    PRIMARY KEY (doc_seq, idx)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS entries (
-    key INTEGER PRIMARY KEY,
-    count INTEGER NOT NULL,
-    signature BLOB NOT NULL
-);
-"""
+__all__ = [
+    "MemoryStore",
+    "Skeleton",
+    "Store",
+    "StoredDocument",
+    "StoredEntry",
+    "fingerprint_arrays",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +63,12 @@ class StoredEntry:
 
 
 class Store(Protocol):
-    """Where the index keeps what it has acknowledged. Every write is durable when it returns."""
+    """Where the index keeps what it has acknowledged. Every write is durable when it returns.
+
+    A store may be shared by several processes, each with its own index in memory. Then every
+    write happens inside :meth:`writing`, which excludes the other writers, and each index
+    replays the documents that :meth:`changes` names before it reads or plans a write.
+    """
 
     def settings(self) -> dict[str, str]:
         """Return the stored settings (empty for a new store)."""
@@ -112,6 +100,27 @@ class Store(Protocol):
         """Return every stored fingerprint as arrays: keys, (n,) counts, (n, num_perm) sigs."""
         ...
 
+    def entries_for(self, keys: Sequence[int]) -> list[StoredEntry]:
+        """Return the stored fingerprints of these keys (the ones that exist)."""
+        ...
+
+    def stale(self) -> bool:
+        """Cheaply tell whether :meth:`changes` may have something to return."""
+        ...
+
+    def changes(self) -> list[str]:
+        """Return the ids of the documents that other writers put or deleted since the last
+        call (or since the store was opened), oldest change first, each id once."""
+        ...
+
+    def reading(self) -> AbstractContextManager[None]:
+        """A consistent snapshot for several reads (a no-op inside :meth:`writing`)."""
+        ...
+
+    def writing(self) -> AbstractContextManager[None]:
+        """Hold the store's write lock: :meth:`write` calls inside commit together on exit."""
+        ...
+
     def write(
         self,
         put: Sequence[StoredDocument],
@@ -120,7 +129,7 @@ class Store(Protocol):
         dropped_entries: Sequence[int],
     ) -> None:
         """Apply one atomic change: delete documents, put (insert or replace) documents, and
-        add or drop fingerprints. Durable when it returns."""
+        add or drop fingerprints. Durable when it returns (or when :meth:`writing` ends)."""
         ...
 
     def close(self) -> None:
@@ -128,190 +137,12 @@ class Store(Protocol):
         ...
 
 
-def _fingerprint_arrays(
+def fingerprint_arrays(
     keys: list[int], counts: list[int], blobs: list[bytes]
 ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.uint32]]:
     width = len(blobs[0]) // 4 if blobs else 0
     signatures = np.frombuffer(b"".join(blobs), dtype=np.uint32).reshape(len(blobs), width)
     return keys, np.asarray(counts, dtype=np.int64), signatures
-
-
-def _signed(key: int) -> int:
-    """SQLite integers are signed 64-bit: store uint64 keys in two's complement."""
-    return key - (1 << 64) if key >= 1 << 63 else key
-
-
-def _unsigned(key: int) -> int:
-    return key + (1 << 64) if key < 0 else key
-
-
-class SQLiteStore:
-    """A SQLite file in WAL mode with synchronous commits: the source of truth of a service.
-
-    Several processes may open the same file; SQLite serialises their writes.
-    """
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                self.path, check_same_thread=False, isolation_level=None, timeout=30.0
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.executescript(_SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(
-                f"cannot open the store {self.path}: {exc}; check the path and its permissions"
-            ) from exc
-        self._lock = threading.Lock()
-
-    def settings(self) -> dict[str, str]:
-        return dict(self._db.execute("SELECT name, value FROM settings").fetchall())
-
-    def save_settings(self, settings: dict[str, str]) -> None:
-        with self._lock, self._transaction():
-            self._db.executemany(
-                "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)", settings.items()
-            )
-
-    def documents(self) -> Iterator[StoredDocument]:
-        docs = self._db.execute("SELECT seq, id, meta FROM documents ORDER BY seq").fetchall()
-        rows = self._db.execute(
-            "SELECT doc_seq, text, key, cluster FROM paragraphs ORDER BY doc_seq, idx"
-        )
-        pending = next(rows, None)
-        for seq, doc_id, meta in docs:
-            texts: list[str] = []
-            keys: list[int] = []
-            clusters: list[str] = []
-            while pending is not None and pending[0] == seq:
-                texts.append(pending[1])
-                keys.append(_unsigned(pending[2]))
-                clusters.append(pending[3])
-                pending = next(rows, None)
-            yield StoredDocument(
-                doc_id,
-                None if meta is None else json.loads(meta),
-                tuple(texts),
-                tuple(keys),
-                tuple(clusters),
-            )
-
-    def fingerprints(
-        self,
-    ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.uint32]]:
-        rows = self._db.execute("SELECT key, count, signature FROM entries").fetchall()
-        return _fingerprint_arrays(
-            [_unsigned(r[0]) for r in rows], [r[1] for r in rows], [r[2] for r in rows]
-        )
-
-    def skeleton(self) -> Skeleton:
-        db = self._db
-        docs = db.execute(
-            "SELECT d.id, d.meta, (SELECT count(*) FROM paragraphs p WHERE p.doc_seq = d.seq) "
-            "FROM documents d ORDER BY d.seq"
-        ).fetchall()
-        rows = db.execute("SELECT key, cluster FROM paragraphs ORDER BY doc_seq, idx").fetchall()
-        return Skeleton(
-            [d[0] for d in docs],
-            [None if d[1] is None else json.loads(d[1]) for d in docs],
-            [d[2] for d in docs],
-            [_unsigned(r[0]) for r in rows],
-            [r[1] for r in rows],
-        )
-
-    def document(self, doc_id: str) -> StoredDocument | None:
-        row = self._db.execute("SELECT seq, meta FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        if row is None:
-            return None
-        paragraphs = self._db.execute(
-            "SELECT text, key, cluster FROM paragraphs WHERE doc_seq = ? ORDER BY idx", (row[0],)
-        ).fetchall()
-        return StoredDocument(
-            doc_id,
-            None if row[1] is None else json.loads(row[1]),
-            tuple(p[0] for p in paragraphs),
-            tuple(_unsigned(p[1]) for p in paragraphs),
-            tuple(p[2] for p in paragraphs),
-        )
-
-    def entries(self) -> Iterator[StoredEntry]:
-        for key, count, blob in self._db.execute("SELECT key, count, signature FROM entries"):
-            yield StoredEntry(_unsigned(key), count, np.frombuffer(blob, dtype=np.uint32))
-
-    def write(
-        self,
-        put: Sequence[StoredDocument],
-        delete: Sequence[str],
-        new_entries: Sequence[StoredEntry],
-        dropped_entries: Sequence[int],
-    ) -> None:
-        with self._lock, self._transaction():
-            db = self._db
-            db.executemany("DELETE FROM documents WHERE id = ?", [(d,) for d in delete])
-            db.executemany("DELETE FROM documents WHERE id = ?", [(d.id,) for d in put])
-            for doc in put:
-                meta = None if doc.meta is None else json.dumps(doc.meta, ensure_ascii=False)
-                cursor = db.execute(
-                    "INSERT INTO documents (id, meta) VALUES (?, ?)", (doc.id, meta)
-                )
-                seq = cursor.lastrowid
-                db.executemany(
-                    "INSERT INTO paragraphs (doc_seq, idx, text, key, cluster) VALUES (?,?,?,?,?)",
-                    [
-                        (seq, i, text, _signed(key), cluster)
-                        for i, (text, key, cluster) in enumerate(
-                            zip(doc.texts, doc.keys, doc.clusters, strict=True)
-                        )
-                    ],
-                )
-            db.executemany(
-                "DELETE FROM entries WHERE key = ?", [(_signed(k),) for k in dropped_entries]
-            )
-            db.executemany(
-                "INSERT OR REPLACE INTO entries (key, count, signature) VALUES (?, ?, ?)",
-                [
-                    (_signed(e.key), e.count, e.signature.astype(np.uint32).tobytes())
-                    for e in new_entries
-                ],
-            )
-
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db, self.path)
-
-    def close(self) -> None:
-        self._db.close()
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error, errors raised as StoreError."""
-
-    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
-        self._db = db
-        self._path = path
-
-    def __enter__(self) -> None:
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot write to {self._path}: {exc}; is the disk full?") from exc
-
-    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
-        if exc is not None:
-            self._db.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"cannot write to {self._path}: {exc}") from exc
-            return
-        try:
-            self._db.execute("COMMIT")
-        except sqlite3.Error as commit_error:
-            self._db.execute("ROLLBACK")
-            raise StoreError(
-                f"cannot commit to {self._path}: {commit_error}; is the disk full?"
-            ) from commit_error
 
 
 class MemoryStore:
@@ -341,7 +172,7 @@ class MemoryStore:
         self,
     ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.uint32]]:
         entries = list(self._entries.values())
-        return _fingerprint_arrays(
+        return fingerprint_arrays(
             [e.key for e in entries],
             [e.count for e in entries],
             [e.signature.astype(np.uint32).tobytes() for e in entries],
@@ -356,6 +187,22 @@ class MemoryStore:
             [k for d in docs for k in d.keys],
             [c for d in docs for c in d.clusters],
         )
+
+    def entries_for(self, keys: Sequence[int]) -> list[StoredEntry]:
+        return [self._entries[k] for k in keys if k in self._entries]
+
+    def stale(self) -> bool:
+        return False
+
+    def changes(self) -> list[str]:
+        """No other process shares a memory store: nothing ever changes behind the index."""
+        return []
+
+    def reading(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def writing(self) -> AbstractContextManager[None]:
+        return nullcontext()
 
     def write(
         self,

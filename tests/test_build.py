@@ -10,7 +10,8 @@ import pytest
 import dedup
 from dedup.build import build_index
 from dedup.errors import InputError, StoreError
-from dedup.store import MemoryStore, SQLiteStore
+from dedup.sqlitestore import SQLiteStore
+from dedup.store import MemoryStore
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -1,0 +1,323 @@
+"""The SQLite store: one file in WAL mode with synchronous commits, shareable by processes.
+
+Every write also records, per document id, the sequence number of its last change in the
+``changes`` table. A process that shares the file with others asks :meth:`SQLiteStore.changes`
+for the documents they touched and replays them; ``PRAGMA data_version`` tells it cheaply when
+there is nothing to ask. Writers exclude each other with a lock file first (a blocked writer
+wakes as soon as the lock is free, rather than in SQLite's sleeping retries), then with SQLite's
+own ``BEGIN IMMEDIATE``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from dedup.errors import StoreError
+from dedup.store import Skeleton, StoredDocument, StoredEntry, fingerprint_arrays
+
+__all__ = ["SQLiteStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    meta TEXT
+);
+CREATE TABLE IF NOT EXISTS paragraphs (
+    doc_seq INTEGER NOT NULL REFERENCES documents(seq) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    key INTEGER NOT NULL,
+    cluster TEXT NOT NULL,
+    PRIMARY KEY (doc_seq, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entries (
+    key INTEGER PRIMARY KEY,
+    count INTEGER NOT NULL,
+    signature BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS changes (doc_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS changes_by_seq ON changes (seq);
+"""
+# Keys per "IN (...)" query, well under SQLite's limit on bound variables.
+_CHUNK = 500
+
+
+def _signed(key: int) -> int:
+    """SQLite integers are signed 64-bit: store uint64 keys in two's complement."""
+    return key - (1 << 64) if key >= 1 << 63 else key
+
+
+def _unsigned(key: int) -> int:
+    return key + (1 << 64) if key < 0 else key
+
+
+class SQLiteStore:
+    """A SQLite file in WAL mode with synchronous commits: the source of truth of a service.
+
+    Several processes may open the same file: writes are serialised, and each process learns
+    from :meth:`changes` what the others wrote.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, timeout=30.0
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(_SCHEMA)
+            self._position = self._last_change()
+            self._version = self._data_version()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(
+                f"cannot open the store {self.path}: {exc}; check the path and its permissions"
+            ) from exc
+        self._lock = threading.RLock()
+        self._lock_fd: int | None = None
+        self._pending = self._position
+
+    def settings(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT name, value FROM settings").fetchall())
+
+    def save_settings(self, settings: dict[str, str]) -> None:
+        with self.writing():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)", settings.items()
+            )
+
+    def documents(self) -> Iterator[StoredDocument]:
+        docs = self._db.execute("SELECT seq, id, meta FROM documents ORDER BY seq").fetchall()
+        rows = self._db.execute(
+            "SELECT doc_seq, text, key, cluster FROM paragraphs ORDER BY doc_seq, idx"
+        )
+        pending = next(rows, None)
+        for seq, doc_id, meta in docs:
+            texts: list[str] = []
+            keys: list[int] = []
+            clusters: list[str] = []
+            while pending is not None and pending[0] == seq:
+                texts.append(pending[1])
+                keys.append(_unsigned(pending[2]))
+                clusters.append(pending[3])
+                pending = next(rows, None)
+            yield StoredDocument(
+                doc_id,
+                None if meta is None else json.loads(meta),
+                tuple(texts),
+                tuple(keys),
+                tuple(clusters),
+            )
+
+    def fingerprints(
+        self,
+    ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.uint32]]:
+        rows = self._db.execute("SELECT key, count, signature FROM entries").fetchall()
+        return fingerprint_arrays(
+            [_unsigned(r[0]) for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+        )
+
+    def skeleton(self) -> Skeleton:
+        db = self._db
+        docs = db.execute(
+            "SELECT d.id, d.meta, (SELECT count(*) FROM paragraphs p WHERE p.doc_seq = d.seq) "
+            "FROM documents d ORDER BY d.seq"
+        ).fetchall()
+        rows = db.execute("SELECT key, cluster FROM paragraphs ORDER BY doc_seq, idx").fetchall()
+        return Skeleton(
+            [d[0] for d in docs],
+            [None if d[1] is None else json.loads(d[1]) for d in docs],
+            [d[2] for d in docs],
+            [_unsigned(r[0]) for r in rows],
+            [r[1] for r in rows],
+        )
+
+    def document(self, doc_id: str) -> StoredDocument | None:
+        row = self._db.execute("SELECT seq, meta FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if row is None:
+            return None
+        paragraphs = self._db.execute(
+            "SELECT text, key, cluster FROM paragraphs WHERE doc_seq = ? ORDER BY idx", (row[0],)
+        ).fetchall()
+        return StoredDocument(
+            doc_id,
+            None if row[1] is None else json.loads(row[1]),
+            tuple(p[0] for p in paragraphs),
+            tuple(_unsigned(p[1]) for p in paragraphs),
+            tuple(p[2] for p in paragraphs),
+        )
+
+    def entries(self) -> Iterator[StoredEntry]:
+        for key, count, blob in self._db.execute("SELECT key, count, signature FROM entries"):
+            yield StoredEntry(_unsigned(key), count, np.frombuffer(blob, dtype=np.uint32))
+
+    def write(
+        self,
+        put: Sequence[StoredDocument],
+        delete: Sequence[str],
+        new_entries: Sequence[StoredEntry],
+        dropped_entries: Sequence[int],
+    ) -> None:
+        with self.writing():
+            db = self._db
+            db.executemany("DELETE FROM documents WHERE id = ?", [(d,) for d in delete])
+            db.executemany("DELETE FROM documents WHERE id = ?", [(d.id,) for d in put])
+            for doc in put:
+                meta = None if doc.meta is None else json.dumps(doc.meta, ensure_ascii=False)
+                cursor = db.execute(
+                    "INSERT INTO documents (id, meta) VALUES (?, ?)", (doc.id, meta)
+                )
+                seq = cursor.lastrowid
+                db.executemany(
+                    "INSERT INTO paragraphs (doc_seq, idx, text, key, cluster) VALUES (?,?,?,?,?)",
+                    [
+                        (seq, i, text, _signed(key), cluster)
+                        for i, (text, key, cluster) in enumerate(
+                            zip(doc.texts, doc.keys, doc.clusters, strict=True)
+                        )
+                    ],
+                )
+            db.executemany(
+                "DELETE FROM entries WHERE key = ?", [(_signed(k),) for k in dropped_entries]
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO entries (key, count, signature) VALUES (?, ?, ?)",
+                [
+                    (_signed(e.key), e.count, e.signature.astype(np.uint32).tobytes())
+                    for e in new_entries
+                ],
+            )
+            changed = [*delete, *(d.id for d in put)]
+            if changed:
+                top = self._last_change()
+                db.executemany(
+                    "INSERT OR REPLACE INTO changes (doc_id, seq) VALUES (?, ?)",
+                    zip(changed, range(top + 1, top + 1 + len(changed)), strict=True),
+                )
+                self._pending = top + len(changed)
+
+    def entries_for(self, keys: Sequence[int]) -> list[StoredEntry]:
+        found: list[StoredEntry] = []
+        with self._lock:
+            for start in range(0, len(keys), _CHUNK):
+                chunk = [_signed(k) for k in keys[start : start + _CHUNK]]
+                rows = self._db.execute(
+                    "SELECT key, count, signature FROM entries WHERE key IN "
+                    f"({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+                found += [
+                    StoredEntry(_unsigned(k), c, np.frombuffer(s, dtype=np.uint32))
+                    for k, c, s in rows
+                ]
+        return found
+
+    def stale(self) -> bool:
+        """True when another connection may have written since the last :meth:`changes`."""
+        with self._lock:
+            return self._data_version() != self._version
+
+    def changes(self) -> list[str]:
+        with self._lock:
+            self._version = self._data_version()
+            rows = self._db.execute(
+                "SELECT doc_id, seq FROM changes WHERE seq > ? ORDER BY seq", (self._position,)
+            ).fetchall()
+            if rows:
+                self._position = rows[-1][1]
+            return [row[0] for row in rows]
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._lock:
+            if self._db.in_transaction:
+                yield
+                return
+            self._db.execute("BEGIN")
+            try:
+                yield
+            finally:
+                self._db.execute("COMMIT")
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._lock:
+            if self._db.in_transaction:
+                yield
+                return
+            fd = self._write_lock()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                self._pending = self._position
+                with _Transaction(self._db, self.path):
+                    yield
+                self._position = self._pending
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _write_lock(self) -> int:
+        if self._lock_fd is None:
+            lock_path = self.path.with_name(self.path.name + ".lock")
+            try:
+                self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot open the lock file {lock_path}: {exc}; check its permissions"
+                ) from exc
+        return self._lock_fd
+
+    def _last_change(self) -> int:
+        row = self._db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()
+        return int(row[0])
+
+    def _data_version(self) -> int:
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error, errors raised as StoreError."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self._db = db
+        self._path = path
+
+    def __enter__(self) -> None:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to {self._path}: {exc}; is the disk full?") from exc
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if exc is not None:
+            self._db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"cannot write to {self._path}: {exc}") from exc
+            return
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error as commit_error:
+            self._db.execute("ROLLBACK")
+            raise StoreError(
+                f"cannot commit to {self._path}: {commit_error}; is the disk full?"
+            ) from commit_error

@@ -1,0 +1,132 @@
+"""Several indexes on one SQLite store, as several service processes run: each sees the others'
+writes before it reads or writes, and all of them agree with one index doing the same work."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import dedup
+from dedup.index import ClusterSummary
+
+WORDS = [
+    "river",
+    "dam",
+    "rain",
+    "village",
+    "council",
+    "minister",
+    "strike",
+    "harbour",
+    "grain",
+    "price",
+    "court",
+    "judge",
+    "vote",
+    "border",
+    "army",
+    "coast",
+    "storm",
+    "bridge",
+    "school",
+    "bakery",
+    "museum",
+    "train",
+    "festival",
+]
+
+
+def _story(seed: int) -> str:
+    rng = random.Random(seed)
+    return " ".join(rng.choice(WORDS) + str(rng.randrange(40)) for _ in range(60))
+
+
+STORIES = [_story(seed) for seed in range(6)]
+# Each story as a reader meets it on different pages: whole, cut short, shouted, or a title.
+VARIANTS = [
+    variant
+    for story in STORIES
+    for variant in (story, " ".join(story.split()[:40]) + "…", story.upper(), story.split()[0])
+]
+
+View = tuple[dict[str, list[tuple[int, str, str]]], list[ClusterSummary]]
+
+
+def _view(index: dedup.Index, doc_ids: set[str]) -> View:
+    docs = {d: index.get(d).paragraphs for d in sorted(doc_ids) if d in index}
+    return docs, index.clusters(limit=10_000)[0]
+
+
+def _open(path: Path) -> dedup.Index:
+    return dedup.Index.load(path)
+
+
+def test_a_write_in_one_index_is_seen_by_another(tmp_path: Path) -> None:
+    """Adds, replacements and removals through one index show in the other's every read."""
+    path = tmp_path / "shared.sqlite3"
+    writer, reader = _open(path), _open(path)
+    assert reader.match(STORIES[0]) == [None]
+    added = writer.add("a", f"{STORIES[0]}\n\n{STORIES[1]}")
+    found = reader.match(STORIES[0].upper())[0]
+    assert found is not None
+    assert found.cluster == added.paragraphs[0].cluster
+    assert "a" in reader
+    assert reader.stats() == writer.stats()
+    assert reader.get("a").paragraphs == writer.get("a").paragraphs
+    cluster = added.paragraphs[1].cluster
+    assert reader.cluster_info(cluster) == writer.cluster_info(cluster)
+    # The reader writes next: its write is planned against the writer's document.
+    joined = reader.add("b", VARIANTS[5])
+    assert joined.paragraphs[0].cluster == cluster
+    writer.add("a", STORIES[2])  # replace: STORIES[0] and [1] leave a
+    assert reader.match(STORIES[0]) == [None]
+    assert reader.cluster_info(cluster).members == [("b", 0)]
+    reader.remove("b")
+    assert "b" not in writer
+    assert writer.stats() == reader.stats() == dedup.Stats(documents=1, paragraphs=1, clusters=1)
+    writer.close()
+    reader.close()
+
+
+operations = st.lists(
+    st.tuples(
+        st.sampled_from(["add", "add", "add", "remove"]),
+        st.integers(0, 1),
+        st.sampled_from("abcde"),
+        st.lists(st.integers(0, len(VARIANTS) - 1), min_size=1, max_size=4),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@given(operations)
+def test_indexes_sharing_a_store_agree_with_one_index(
+    tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[str, int, str, list[int]]]
+) -> None:
+    """Any interleaving of writes through two indexes gives the clusters and ids one index
+    gives for the same writes, and both indexes, and a fresh load, hold exactly that."""
+    path = tmp_path_factory.mktemp("shared") / "shared.sqlite3"
+    shared = [_open(path), _open(path)]
+    alone = dedup.Index()
+    seen: set[str] = set()
+    for op, who, doc_id, paragraphs in ops:
+        seen.add(doc_id)
+        if op == "remove":
+            if doc_id in alone:
+                alone.remove(doc_id)
+                shared[who].remove(doc_id)
+            continue
+        text = "\n\n".join(VARIANTS[i] for i in paragraphs)
+        assert shared[who].add(doc_id, text) == alone.add(doc_id, text)
+    expected = _view(alone, seen)
+    fresh = _open(path)
+    assert _view(shared[0], seen) == expected
+    assert _view(shared[1], seen) == expected
+    assert _view(fresh, seen) == expected
+    for index in (*shared, fresh):
+        index.close()
