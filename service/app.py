@@ -6,7 +6,8 @@ import asyncio
 import hmac
 import logging
 import signal
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
@@ -14,6 +15,7 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from dedup.errors import DedupError
 from dedup.index import Index
 from service.batcher import Batcher, Bounds
 from service.errors import ApiError, error_middleware
@@ -36,6 +38,8 @@ WRITE_BOUNDS = Bounds(WRITE_ROUND_DOCS, 16 * MIB, 4096, 64 * MIB)
 # A match round holds at most 256 texts or 1 Mi characters (a single paragraph is ~500); at
 # most 8192 texts or 32 Mi characters wait for it.
 MATCH_BOUNDS = Bounds(256, MIB, 8192, 32 * MIB)
+# Seconds between two looks at the store for other processes' writes.
+FOLLOW_INTERVAL = 1.0
 
 
 def create_app(settings: ServiceSettings) -> web.Application:
@@ -97,15 +101,30 @@ async def _index_context(app: web.Application) -> AsyncIterator[None]:
     app[METRICS].watch(stats)
     writer.start()
     matcher.start()
+    follower = asyncio.create_task(_follow(stats, executor), name="dedup-follow")
     try:
         yield
     finally:
+        follower.cancel()
         # Run every queued write (and match), then finish whatever else the executor holds,
         # before the store closes: nothing accepted is dropped.
         await writer.close()
         await matcher.close()
         await asyncio.to_thread(executor.shutdown, wait=True)
         index.close()
+
+
+async def _follow(stats: StatsCache, executor: ThreadPoolExecutor) -> None:
+    """Replay other processes' writes to the store every second, so that ``/healthz`` and
+    ``/metrics`` (which read the cached sizes) lag by at most that, and requests rarely wait
+    for a replay. Alone on the store, each look is one cheap query."""
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(FOLLOW_INTERVAL)
+        try:
+            await loop.run_in_executor(executor, stats.refresh)
+        except DedupError:
+            log.exception("cannot read the other workers' writes", extra={"fields": {}})
 
 
 def _write_bounds(settings: ServiceSettings) -> Bounds:
@@ -150,11 +169,29 @@ def _urls(addresses: list[object]) -> list[str]:
     return urls
 
 
-async def serve(settings: ServiceSettings) -> None:
+def _log_listening(urls: list[str]) -> None:
+    log.info(
+        "listening on %s",
+        ", ".join(urls),
+        extra={"fields": {"event": "listening", "urls": urls}},
+    )
+
+
+async def serve(
+    settings: ServiceSettings,
+    *,
+    sock: socket.socket | None = None,
+    on_ready: Callable[[list[str]], None] = _log_listening,
+) -> None:
     """Serve until SIGTERM or SIGINT, then let in-flight requests finish and close the store.
 
     The signal handlers are installed first, so a signal during start-up (while a large store
     is loading) also ends in a clean shutdown rather than in the default abrupt exit.
+
+    Args:
+        settings: the service's settings.
+        sock: a listening socket to serve on (a worker of several); None binds host and port.
+        on_ready: called with the URLs once the index is loaded and requests are accepted.
     """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -165,14 +202,13 @@ async def serve(settings: ServiceSettings) -> None:
     )
     try:
         await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.port)
-        await site.start()
-        urls = _urls(runner.addresses)
-        log.info(
-            "listening on %s",
-            ", ".join(urls),
-            extra={"fields": {"event": "listening", "urls": urls}},
+        site: web.BaseSite = (
+            web.TCPSite(runner, settings.host, settings.port)
+            if sock is None
+            else web.SockSite(runner, sock)
         )
+        await site.start()
+        on_ready(_urls(runner.addresses))
         await stop.wait()
         log.info("stopping", extra={"fields": {"event": "stopping"}})
     finally:

@@ -39,6 +39,7 @@ class JsonFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
+            "pid": record.process,
             "message": record.getMessage(),
         }
         fields = getattr(record, "fields", None)
@@ -98,9 +99,13 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"dedup serve: {exc}", file=sys.stderr)
         return EXIT_ERROR
     configure_logging(settings)
-    from service.app import serve  # noqa: PLC0415 - aiohttp loads only when the service runs
-
     try:
+        if settings.processes > 1:
+            from service.processes import serve_processes  # noqa: PLC0415
+
+            return serve_processes(settings)
+        from service.app import serve  # noqa: PLC0415 - aiohttp loads only when the service runs
+
         asyncio.run(serve(settings))
     except DedupError as exc:
         print(f"dedup serve: {exc}", file=sys.stderr)

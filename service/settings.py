@@ -130,6 +130,14 @@ SETTINGS: tuple[Setting, ...] = (
         _int,
     ),
     Setting(
+        "processes",
+        "--processes",
+        "DEDUP_PROCESSES",
+        1,
+        "server processes sharing the port and the store; 2 uses both cores of a 2-core machine",
+        _int,
+    ),
+    Setting(
         "workers",
         "--workers",
         "DEDUP_WORKERS",
@@ -223,6 +231,7 @@ class ServiceSettings:
     max_batch: int = 100
     max_paragraphs: int = 10_000
     max_paragraph_chars: int = 100_000
+    processes: int = 1
     workers: int = 4
     shutdown_timeout: float = 30.0
     log_level: LogLevel = "info"
@@ -244,6 +253,7 @@ class ServiceSettings:
         _check("max_batch", self.max_batch, 1, 100_000)
         _check("max_paragraphs", self.max_paragraphs, 1, 10_000_000)
         _check("max_paragraph_chars", self.max_paragraph_chars, 1, 1 << 30)
+        _check("processes", self.processes, 1, 64)
         _check("workers", self.workers, 1, 256)
         if not 0 <= self.shutdown_timeout <= 3600:
             raise ConfigError(

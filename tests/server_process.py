@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -33,6 +34,7 @@ class ServerProcess:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # its own process group: kill() reaches its workers too
         )
         self.lines: list[str] = []
         self._ready = threading.Event()
@@ -58,13 +60,17 @@ class ServerProcess:
         return self.process.wait(timeout)
 
     def kill(self) -> None:
-        """SIGKILL the process and reap it."""
-        if self.process.poll() is None:
-            self.process.kill()
+        """SIGKILL the process and its workers, and reap it."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
         self._reader.join(5)
         if self.process.stderr is not None:
             self.process.stderr.close()
+
+    def events(self) -> list[dict[str, object]]:
+        """The JSON log lines so far, parsed."""
+        return [json.loads(line) for line in list(self.lines) if line.startswith("{")]
 
     def __enter__(self) -> ServerProcess:
         return self

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import random
+import signal
 import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 from server_process import ServerProcess
 
 WORDS = [
@@ -107,7 +110,7 @@ async def ingest_until_killed(server: ServerProcess, ledger: Ledger, round_no: i
             await asyncio.sleep(0.005)
         await asyncio.sleep(random.Random(round_no).random() * 0.05)
         in_flight_at_kill = in_flight
-        server.process.kill()  # SIGKILL, with requests in flight
+        os.killpg(server.process.pid, signal.SIGKILL)  # every process, requests in flight
         stop.set()
 
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as session:
@@ -139,12 +142,13 @@ async def check_everything_acknowledged(url: str, ledger: Ledger) -> None:
                 assert doc["paragraphs"][member["para"]]["cluster"] == summary["id"]
 
 
-def test_sigkill_mid_ingest_loses_no_acknowledged_document(tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", [1, 2])
+def test_sigkill_mid_ingest_loses_no_acknowledged_document(tmp_path: Path, processes: int) -> None:
     """Kill the server with SIGKILL during concurrent ingest, restart: every ack survived."""
     data = tmp_path / "data"
     ledger = Ledger()
     for round_no in range(ROUNDS):
-        with ServerProcess(data) as server:
+        with ServerProcess(data, "--processes", str(processes)) as server:
             if ledger.acked:
                 asyncio.run(check_everything_acknowledged(server.url, ledger))
             asyncio.run(ingest_until_killed(server, ledger, round_no))

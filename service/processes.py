@@ -1,0 +1,191 @@
+"""Serve from several processes: one listening socket and one store, shared.
+
+The parent binds the socket, then starts ``--processes`` workers (fresh interpreters, the
+``spawn`` method). Each worker loads the index from the store and serves on the inherited socket;
+the kernel hands each new connection to whichever worker accepts it first. Writes stay correct
+because every worker plans its writes under the store's write lock against the latest state,
+and replays the others' writes before it reads (:mod:`dedup.replay`).
+
+The parent logs ``listening`` once every worker is ready, restarts a worker that dies, and on
+SIGTERM or SIGINT passes SIGTERM on, so each worker drains its requests, and waits for them.
+A worker whose parent disappears stops by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from multiprocessing.connection import wait
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event
+from types import FrameType
+
+from dedup.errors import DedupError
+from service.settings import ServiceSettings
+
+__all__ = ["serve_processes"]
+
+EXIT_ERROR = 2
+
+log = logging.getLogger("service")
+
+# How long every worker gets to load the index and start serving.
+START_TIMEOUT = 600.0
+# How often a worker checks that its parent is still there.
+ORPHAN_CHECK = 1.0
+
+
+def serve_processes(settings: ServiceSettings) -> int:
+    """Run ``settings.processes`` workers until SIGTERM or SIGINT; return the exit code.
+
+    Returns:
+        0 after a clean shutdown, 2 when a worker could not start.
+
+    Raises:
+        OSError: the address cannot be bound.
+    """
+    sock = _bind(settings.host, settings.port)
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    context = multiprocessing.get_context("spawn")
+    workers: list[BaseProcess] = []
+    try:
+        started = [_start(context, settings, sock) for _ in range(settings.processes)]
+        workers = [worker for worker, _ in started]
+        if not _wait_ready(started, stopping):
+            return 0 if stopping.is_set() else EXIT_ERROR
+        urls = [_url(sock)]
+        log.info(
+            "listening on %s",
+            urls[0],
+            extra={"fields": {"event": "listening", "urls": urls, "processes": len(workers)}},
+        )
+        starting: list[tuple[BaseProcess, Event]] = []
+        while not stopping.is_set():
+            wait([w.sentinel for w in workers], timeout=0.2)
+            for worker, ready in list(starting):
+                if ready.is_set():
+                    starting.remove((worker, ready))
+                    log.info(
+                        "worker %d is ready",
+                        worker.pid,
+                        extra={"fields": {"event": "worker_ready", "worker": worker.pid}},
+                    )
+            for number, worker in enumerate(workers):
+                if worker.exitcode is not None and not stopping.is_set():
+                    log.warning(
+                        "worker %d exited with code %s; starting another",
+                        worker.pid,
+                        worker.exitcode,
+                        extra={
+                            "fields": {
+                                "event": "worker_exited",
+                                "worker": worker.pid,
+                                "code": worker.exitcode,
+                            }
+                        },
+                    )
+                    starting.append(_start(context, settings, sock))
+                    workers[number] = starting[-1][0]
+        log.info("stopping", extra={"fields": {"event": "stopping"}})
+        return 0
+    finally:
+        _stop(workers, settings.shutdown_timeout)
+        sock.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if workers:
+            log.info("stopped", extra={"fields": {"event": "stopped"}})
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(1024)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def _url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _start(
+    context: multiprocessing.context.SpawnContext, settings: ServiceSettings, sock: socket.socket
+) -> tuple[BaseProcess, Event]:
+    ready = context.Event()
+    worker = context.Process(
+        target=_worker, args=(settings, sock, ready, os.getpid()), name="dedup-worker"
+    )
+    worker.start()
+    return worker, ready
+
+
+def _wait_ready(started: list[tuple[BaseProcess, Event]], stopping: threading.Event) -> bool:
+    """Wait until every worker is ready; False if one exits first or a signal comes."""
+    deadline = time.monotonic() + START_TIMEOUT
+    for worker, ready in started:
+        while not ready.wait(0.2):
+            if worker.exitcode is not None or stopping.is_set() or time.monotonic() > deadline:
+                if worker.exitcode is not None:
+                    log.error(
+                        "a worker exited with code %s while starting",
+                        worker.exitcode,
+                        extra={"fields": {"event": "worker_failed", "code": worker.exitcode}},
+                    )
+                return False
+    return True
+
+
+def _stop(workers: list[BaseProcess], timeout: float) -> None:
+    """SIGTERM every live worker, give them ``timeout`` (plus a margin) to drain, then kill."""
+    for worker in workers:
+        if worker.exitcode is None and worker.pid is not None:
+            os.kill(worker.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout + 10.0
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+        if worker.exitcode is None:
+            worker.kill()
+            worker.join()
+
+
+def _worker(settings: ServiceSettings, sock: socket.socket, ready: Event, parent: int) -> None:
+    """A worker process: serve on the inherited socket until SIGTERM or the parent's end."""
+    from service.app import serve  # noqa: PLC0415 - the parent never loads aiohttp
+    from service.cli import configure_logging  # noqa: PLC0415
+
+    configure_logging(settings)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+
+    def watch_parent() -> None:
+        while os.getppid() == parent:
+            time.sleep(ORPHAN_CHECK)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch_parent, daemon=True, name="dedup-orphan-check").start()
+    try:
+        asyncio.run(serve(settings, sock=sock, on_ready=lambda urls: ready.set()))
+    except DedupError as exc:  # the store cannot be opened: the parent reports the exit code
+        print(f"dedup serve: {exc}", file=sys.stderr)
+        sys.exit(EXIT_ERROR)
