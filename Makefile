@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest bench serve clean
+.PHONY: demo test lint typecheck pytest bench bench-service wrk serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,11 +29,22 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy dedup service bench tests
 
-pytest: $(VENV)/.installed-dev
+pytest: $(VENV)/.installed-dev wrk
 	$(BIN)/pytest -q
+
+# wrk (Debian's package) drives the service load benchmark; installed when we may (root + apt).
+wrk:
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get install -y -qq wrk >/dev/null 2>&1 || \
+		  { apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; }; }; } || \
+		echo "note: wrk is not installed (apt-get install wrk); its benchmark test is skipped"
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.cluster --pages 1000 --runs 3
+
+bench-service: $(VENV)/.installed-dev wrk
+	$(BIN)/python -m bench.service_load --pages 1000 --runs 3 --concurrency 1,8,32,64 --duration 10 \
+		--serve-args "--processes 2"
 
 serve: $(VENV)/.installed
 	$(BIN)/dedup serve --data $(VENV)/serve-data

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench import wrk
 from bench.corpus import Page, default_path, generate, read_jsonl, split_paragraphs, write_jsonl
 from bench.load_client import ingest, load_window, match_rates, match_workload
 from bench.load_procs import Service, index_build, start_anchor, start_dedup
-from bench.load_stats import median_of, ratio
+from bench.load_stats import LoadSummary, median_of, ratio
 from bench.report import OUT_DIR, markdown_table, write_json
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,8 +29,8 @@ WORKLOAD = 30_000  # match requests, cycled: more than one window sends at 3,000
 START_TIMEOUT = 120.0  # seconds a service may take to answer /healthz
 BUILD_TIMEOUT = 1800.0  # seconds `dedup index build` may take
 CAVEAT = (
-    "The load driver (one Python process, aiohttp client) runs on the same machine as the "
-    "server and competes with it for the CPU cores; figures are a lower bound on server capacity."
+    "The load driver ({client}, one process) runs on the same machine as the server and competes "
+    "with it for the CPU cores; figures are a lower bound on server capacity."
 )
 
 
@@ -80,17 +81,7 @@ def _matching(
                 for step, concurrency in enumerate(args.concurrency):
                     order = SYSTEMS if (run + step) % 2 == 0 else SYSTEMS[::-1]
                     for name in order:
-                        service = services[name]
-                        summary = asyncio.run(
-                            load_window(
-                                service.url + "/v1/match",
-                                bodies,
-                                concurrency=concurrency,
-                                seconds=args.duration,
-                                warmup=args.warmup,
-                                server_cpu=service.cpu_seconds,
-                            )
-                        )
+                        summary = _window(args, services[name], bodies, concurrency)
                         row = {"system": name, "run": run, "concurrency": concurrency}
                         windows.append(row | dataclasses.asdict(summary))
                         print(
@@ -118,11 +109,48 @@ def _matching(
     }
 
 
+def _window(
+    args: argparse.Namespace, service: Service, bodies: list[bytes], concurrency: int
+) -> LoadSummary:
+    """One measured window of match load on ``service``, driven by the chosen client."""
+    url = service.url + "/v1/match"
+    if args.client == "wrk":
+        return wrk.load_window(
+            url,
+            bodies,
+            concurrency=concurrency,
+            seconds=args.duration,
+            warmup=args.warmup,
+            server_cpu=service.cpu_seconds,
+        )
+    return asyncio.run(
+        load_window(
+            url,
+            bodies,
+            concurrency=concurrency,
+            seconds=args.duration,
+            warmup=args.warmup,
+            server_cpu=service.cpu_seconds,
+        )
+    )
+
+
 def _count(items: Any) -> dict[str, int]:
     counts: dict[str, int] = {}
     for item in items:
         counts[item] = counts.get(item, 0) + 1
     return counts
+
+
+def _stored(service: Service, expected: int, patience: float = 5.0) -> int:
+    """The documents /healthz counts, once it counts ``expected`` or ``patience`` runs out (with
+    several processes, the worker that answers follows the others' writes within a second)."""
+    deadline = time.monotonic() + patience
+    while True:
+        stored = int(service.health()["documents"])
+        if stored == expected or time.monotonic() > deadline:
+            return stored
+        time.sleep(0.1)
 
 
 def _ingest(
@@ -140,7 +168,7 @@ def _ingest(
                 seconds, failures = asyncio.run(
                     ingest(service.url, pages, args.ingest_concurrency, batch, f"run{run}/")
                 )
-                stored = service.health()["documents"]
+                stored = _stored(service, len(pages))
             finally:
                 service.stop()
             if failures or stored != len(pages):
@@ -283,7 +311,7 @@ def _tables(result: dict[str, Any], concurrency: list[int]) -> str:
                 ],
             ),
         ]
-    out.append(f"Note: {CAVEAT}")
+    out.append(f"Note: {result['caveat']}")
     return "\n\n".join(out)
 
 
@@ -311,17 +339,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="crawl and workload seed")
     parser.add_argument("--dedup-root", type=Path, default=REPO, help="source tree to serve")
     parser.add_argument("--serve-args", type=shlex.split, default=[], help="extra serve flags")
+    parser.add_argument(
+        "--client",
+        choices=("wrk", "aiohttp"),
+        default="wrk",
+        help="load generator of the match windows (wrk: 'make wrk' installs it)",
+    )
     parser.add_argument("--skip-ingest", action="store_true", help="only matching (and memory)")
     parser.add_argument("--out", type=Path, default=OUT_DIR / "service-load.json")
     parser.add_argument("--plot", type=Path, default=OUT_DIR / "latency-vs-concurrency.png")
     args = parser.parse_args(argv)
     args.dedup_root = args.dedup_root.resolve()
+    if args.client == "wrk" and not wrk.available():
+        parser.error("wrk is not installed: run 'make wrk', or pass --client aiohttp")
     crawl = _crawl(args.pages, args.seed)
     pages = list(read_jsonl(crawl))
     config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "out"}
     config["tree"] = _tree(args.dedup_root)
     config["paragraphs"] = sum(len(split_paragraphs(p.text)) for p in pages)
-    result: dict[str, Any] = {"config": config, "caveat": CAVEAT}
+    result: dict[str, Any] = {"config": config, "caveat": CAVEAT.format(client=args.client)}
     with tempfile.TemporaryDirectory(prefix="dedup-load-") as tmp:
         scratch = Path(tmp)
         store = scratch / "match-store"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from aiohttp.test_utils import TestClient
 # bench/ is not an installed package (only dedup and service are): import it from the work tree.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import wrk
 from bench.anchor_service import create_app
 from bench.corpus import generate, split_paragraphs
 from bench.load_client import match_workload
@@ -80,3 +83,34 @@ def test_match_workload_is_seeded_and_mixed() -> None:
     assert {p.kind for p in first} == {"exact", "truncated", "typo", "fresh"}
     paragraphs = {p for page in pages for p in split_paragraphs(page.text)}
     assert all(p.text in paragraphs for p in first if p.kind == "exact")
+
+
+@pytest.mark.skipif(not wrk.available(), reason="wrk is not installed: run 'make wrk'")
+@pytest.mark.asyncio
+async def test_wrk_window_counts_what_the_server_answered(aiohttp_client: MakeClient) -> None:
+    """A short wrk window against the anchor: every answer counted, none lost or invented."""
+    pages = generate(6, seed=0)
+    app = create_app((p.id, p.text) for p in pages)
+    answered = 0
+
+    async def count(request: web.Request, response: web.StreamResponse) -> None:
+        nonlocal answered
+        answered += request.path == "/v1/match" and response.status == 200
+
+    app.on_response_prepare.append(count)
+    client = await aiohttp_client(app)
+    bodies = [p.body for p in match_workload(pages, 50, seed=0)]
+    summary = await asyncio.to_thread(
+        wrk.load_window,
+        str(client.make_url("/v1/match")),
+        bodies,
+        concurrency=4,
+        seconds=1.0,
+        warmup=0.0,
+        server_cpu=time.process_time,
+    )
+    assert summary.errors == 0
+    assert 0 < summary.requests <= answered <= summary.requests + 4  # + those cut off at the end
+    assert 0 < summary.p50_ms <= summary.p99_ms
+    assert summary.rps == pytest.approx(summary.requests / summary.seconds)
+    assert summary.server_cpu_ms > 0
