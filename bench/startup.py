@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import statistics
 import sys
 import tempfile
@@ -39,6 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--json", type=Path, default=OUT_DIR / "startup.json")
+    parser.add_argument("--serve-args", type=shlex.split, default=[], help="extra serve flags")
     args = parser.parse_args(argv)
     results = []
     with tempfile.TemporaryDirectory(prefix="dedup-startup-") as scratch_name:
@@ -54,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             build = index_build(REPO, source, data, args.timeout)
             seconds = []
             for _ in range(args.runs):
-                service, startup = start_dedup(REPO, data, scratch, [], args.timeout)
+                service, startup = start_dedup(REPO, data, scratch, args.serve_args, args.timeout)
                 with service:
                     health = service.health()
                 seconds.append(startup)
@@ -72,7 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"index build {build:.2f} s; start-up to /healthz 200: median "
                 f"{row['median_startup_s']:.2f} s of {[round(s, 2) for s in seconds]}"
             )
-    write_json(args.json, {"bench": "startup", "runs": args.runs, "stores": results})
+    write_json(
+        args.json,
+        {"bench": "startup", "runs": args.runs, "serve_args": args.serve_args, "stores": results},
+    )
     return 0
 
 

@@ -38,12 +38,14 @@ def load(state: IndexState, store: Store) -> None:
     entry_cluster[para_entry[::-1]] = para_cluster[::-1]  # first paragraph's cluster wins
     live = np.zeros(len(keys), dtype=bool)
     live[para_entry] = True
-    renumber = np.cumsum(live) - 1
-    kept = np.flatnonzero(live)
-    state.new_entries(
-        [keys[i] for i in kept.tolist()], counts[kept], signatures[kept], entry_cluster[kept]
-    )
-    para_entry = renumber[para_entry]
+    if live.all():  # the usual case: skip copying every signature
+        state.new_entries(keys, counts, signatures, entry_cluster)
+    else:
+        kept = np.flatnonzero(live)
+        state.new_entries(
+            [keys[i] for i in kept.tolist()], counts[kept], signatures[kept], entry_cluster[kept]
+        )
+        para_entry = (np.cumsum(live) - 1)[para_entry]
     start = 0
     for doc_id, meta, count in zip(skeleton.ids, skeleton.metas, skeleton.counts, strict=True):
         span = slice(start, start + count)
