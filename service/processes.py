@@ -1,8 +1,10 @@
 """Serve from several processes: one listening socket and one store, shared.
 
-The parent binds the socket, then starts ``--processes`` workers (fresh interpreters, the
-``spawn`` method). Each worker loads the index from the store and serves on the inherited socket;
-the kernel hands each new connection to whichever worker accepts it first. Writes stay correct
+The parent reserves the port, then starts ``--processes`` workers (fresh interpreters, the
+``spawn`` method). Each worker loads the index from the store and listens on a socket of its own
+on that port (``SO_REUSEPORT``): the kernel spreads new connections over the workers by a hash
+of their addresses. (With one shared socket, the first worker to wake would accept every
+connection of a burst.) Writes stay correct
 because every worker plans its writes under the store's write lock against the latest state,
 and replays the others' writes before it reads (:mod:`dedup.replay`).
 
@@ -26,6 +28,7 @@ from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
 from types import FrameType
+from typing import Any
 
 from dedup.errors import DedupError
 from service.settings import ServiceSettings
@@ -110,18 +113,34 @@ def serve_processes(settings: ServiceSettings) -> int:
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    family, kind, proto, _, address = socket.getaddrinfo(
+    """Bind (without listening) a SO_REUSEPORT socket: it holds the port, port 0 included.
+
+    A plain bind comes first, so a port that anything else holds, another ``dedup serve``
+    included, is refused rather than shared.
+    """
+    family, _, _, _, address = socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )[0]
-    sock = socket.socket(family, kind, proto)
+    with _socket(family, address, listen=False, shared=False) as probe:
+        address = probe.getsockname()
+    return _socket(family, address, listen=False)
+
+
+def _socket(
+    family: int, address: tuple[Any, ...], *, listen: bool, shared: bool = True
+) -> socket.socket:
+    """A TCP socket on ``address``; ``shared`` lets the other workers' sockets bind it too."""
+    sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if shared:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
-        sock.listen(1024)
+        if listen:
+            sock.listen(1024)
     except OSError:
         sock.close()
         raise
-    sock.set_inheritable(True)
     return sock
 
 
@@ -134,8 +153,9 @@ def _start(
     context: multiprocessing.context.SpawnContext, settings: ServiceSettings, sock: socket.socket
 ) -> tuple[BaseProcess, Event]:
     ready = context.Event()
+    place = (sock.family, sock.getsockname())
     worker = context.Process(
-        target=_worker, args=(settings, sock, ready, os.getpid()), name="dedup-worker"
+        target=_worker, args=(settings, place, ready, os.getpid()), name="dedup-worker"
     )
     worker.start()
     return worker, ready
@@ -170,8 +190,11 @@ def _stop(workers: list[BaseProcess], timeout: float) -> None:
             worker.join()
 
 
-def _worker(settings: ServiceSettings, sock: socket.socket, ready: Event, parent: int) -> None:
-    """A worker process: serve on the inherited socket until SIGTERM or the parent's end."""
+def _worker(
+    settings: ServiceSettings, place: tuple[int, tuple[Any, ...]], ready: Event, parent: int
+) -> None:
+    """A worker process: serve on its own socket on the shared port (``place`` is the family
+    and the address) until SIGTERM or the parent's end."""
     from service.app import serve  # noqa: PLC0415 - the parent never loads aiohttp
     from service.cli import configure_logging  # noqa: PLC0415
 
@@ -185,7 +208,8 @@ def _worker(settings: ServiceSettings, sock: socket.socket, ready: Event, parent
 
     threading.Thread(target=watch_parent, daemon=True, name="dedup-orphan-check").start()
     try:
+        sock = _socket(*place, listen=True)
         asyncio.run(serve(settings, sock=sock, on_ready=lambda urls: ready.set()))
-    except DedupError as exc:  # the store cannot be opened: the parent reports the exit code
+    except (DedupError, OSError) as exc:  # no store or no port: the parent reports the exit
         print(f"dedup serve: {exc}", file=sys.stderr)
         sys.exit(EXIT_ERROR)
