@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
+from collections.abc import Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from dedup.index import Index, Stats
+from service.processes import MULTIPROCESS_DIR
 
 __all__ = ["ACCESS_LOG", "Metrics", "StatsCache"]
 
@@ -36,11 +40,15 @@ class StatsCache:
         self._index = index
         self._lock = threading.Lock()
         self.current: Stats = index.stats()
+        self.listeners: list[Callable[[Stats], None]] = []
 
     def refresh(self) -> Stats:
-        """Read the index sizes again (blocks while a write holds the index lock)."""
+        """Read the index sizes again (blocks while a write holds the index lock) and pass
+        them to the listeners."""
         with self._lock:
             self.current = self._index.stats()
+            for listener in self.listeners:
+                listener(self.current)
             return self.current
 
 
@@ -66,24 +74,37 @@ class Metrics:
             buckets=_BUCKETS,
             registry=self.registry,
         )
-        self.documents = Gauge(
-            "dedup_index_documents", "Documents indexed.", registry=self.registry
-        )
-        self.paragraphs = Gauge(
-            "dedup_index_paragraphs", "Paragraphs indexed.", registry=self.registry
-        )
-        self.clusters = Gauge(
-            "dedup_index_clusters", "Clusters in the index.", registry=self.registry
+        # With several workers, a scrape shows the size that a worker saw last.
+        self.documents, self.paragraphs, self.clusters = (
+            Gauge(name, text, registry=self.registry, multiprocess_mode="mostrecent")
+            for name, text in (
+                ("dedup_index_documents", "Documents indexed."),
+                ("dedup_index_paragraphs", "Paragraphs indexed."),
+                ("dedup_index_clusters", "Clusters in the index."),
+            )
         )
 
     def watch(self, stats: StatsCache) -> None:
-        """Report the index sizes held by ``stats`` at every scrape."""
-        self.documents.set_function(lambda: stats.current.documents)
-        self.paragraphs.set_function(lambda: stats.current.paragraphs)
-        self.clusters.set_function(lambda: stats.current.clusters)
+        """Report the index sizes that ``stats`` holds, now and after each refresh."""
+        stats.listeners.append(self._sizes)
+        self._sizes(stats.current)
+
+    def _sizes(self, sizes: Stats) -> None:
+        self.documents.set(sizes.documents)
+        self.paragraphs.set(sizes.paragraphs)
+        self.clusters.set(sizes.clusters)
 
     def exposition(self) -> bytes:
-        """Return the registry in the Prometheus text format."""
+        """Return the metrics in the Prometheus text format.
+
+        Under ``dedup serve --processes N`` every worker writes its metrics to files in
+        ``$PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's multiprocess mode), and a scrape
+        sums the requests of all workers.
+        """
+        if os.environ.get(MULTIPROCESS_DIR):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            return generate_latest(registry)
         return generate_latest(self.registry)
 
     @web.middleware

@@ -19,9 +19,11 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 from multiprocessing.connection import wait
@@ -33,8 +35,10 @@ from typing import Any
 from dedup.errors import DedupError
 from service.settings import ServiceSettings
 
-__all__ = ["serve_processes"]
+__all__ = ["MULTIPROCESS_DIR", "serve_processes"]
 
+# prometheus-client keeps the metrics of several processes in files in this directory.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 EXIT_ERROR = 2
 
 log = logging.getLogger("service")
@@ -61,6 +65,9 @@ def serve_processes(settings: ServiceSettings) -> int:
         stopping.set()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    # The workers keep their metrics in files here, so that /metrics counts them all.
+    metrics_dir = tempfile.mkdtemp(prefix="dedup-metrics-")
+    os.environ[MULTIPROCESS_DIR] = metrics_dir
     context = multiprocessing.get_context("spawn")
     workers: list[BaseProcess] = []
     try:
@@ -106,6 +113,7 @@ def serve_processes(settings: ServiceSettings) -> int:
     finally:
         _stop(workers, settings.shutdown_timeout)
         sock.close()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         if workers:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
 from server_process import ROOT, ServerProcess, wait_until
 
 WORDS = [
@@ -67,6 +68,26 @@ async def _write_then_read(url: str) -> None:
             raise AssertionError("/healthz does not count every document")
 
 
+async def _metrics(url: str) -> str:
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/metrics") as response:
+        return await response.text()
+
+
+def _count(exposition: str, route: str, method: str) -> float:
+    """The dedup_http_requests_total of one route and method, summed over statuses."""
+    total = 0.0
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            labels = sample.labels
+            if (sample.name, labels.get("route"), labels.get("method")) == (
+                "dedup_http_requests_total",
+                route,
+                method,
+            ):
+                total += sample.value
+    return total
+
+
 def test_two_processes_answer_as_one_service(tmp_path: Path) -> None:
     """Writes taken by either worker are seen by both; SIGTERM stops every process with 0."""
     with ServerProcess(tmp_path / "data", "--processes", "2") as server:
@@ -75,6 +96,16 @@ def test_two_processes_answer_as_one_service(tmp_path: Path) -> None:
         asyncio.run(_write_then_read(server.url))
         assert len(_pids(server, "/v1/documents")) == 2, "one worker took every write"
         assert len(_pids(server, "/v1/match")) == 2, "one worker took every match"
+        scraped = asyncio.run(_metrics(server.url))
+        assert _count(scraped, "/v1/documents", "POST") == REQUESTS  # both workers' requests
+        assert _count(scraped, "/v1/match", "POST") == REQUESTS
+        documents = [
+            sample.value
+            for family in text_string_to_metric_families(scraped)
+            for sample in family.samples
+            if sample.name == "dedup_index_documents"
+        ]
+        assert documents == [REQUESTS]
         workers = _pids(server, "/v1/match")
         assert server.terminate() == 0
         for pid in workers:
