@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
@@ -53,7 +54,8 @@ def serve_processes(settings: ServiceSettings) -> int:
     """Run ``settings.processes`` workers until SIGTERM or SIGINT; return the exit code.
 
     Returns:
-        0 after a clean shutdown, 2 when a worker could not start.
+        0 after a clean shutdown, 2 when a worker could not start (at start-up, or when it
+        replaced one that died).
 
     Raises:
         OSError: the address cannot be bound.
@@ -67,6 +69,7 @@ def serve_processes(settings: ServiceSettings) -> int:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     # The workers keep their metrics in files here, so that /metrics counts them all.
     metrics_dir = tempfile.mkdtemp(prefix="dedup-metrics-")
+    given_dir = os.environ.get(MULTIPROCESS_DIR)
     os.environ[MULTIPROCESS_DIR] = metrics_dir
     context = multiprocessing.get_context("spawn")
     workers: list[BaseProcess] = []
@@ -81,43 +84,54 @@ def serve_processes(settings: ServiceSettings) -> int:
             urls[0],
             extra={"fields": {"event": "listening", "urls": urls, "processes": len(workers)}},
         )
-        starting: list[tuple[BaseProcess, Event]] = []
-        while not stopping.is_set():
-            wait([w.sentinel for w in workers], timeout=0.2)
-            for worker, ready in list(starting):
-                if ready.is_set():
-                    starting.remove((worker, ready))
-                    log.info(
-                        "worker %d is ready",
-                        worker.pid,
-                        extra={"fields": {"event": "worker_ready", "worker": worker.pid}},
-                    )
-            for number, worker in enumerate(workers):
-                if worker.exitcode is not None and not stopping.is_set():
-                    log.warning(
-                        "worker %d exited with code %s; starting another",
-                        worker.pid,
-                        worker.exitcode,
-                        extra={
-                            "fields": {
-                                "event": "worker_exited",
-                                "worker": worker.pid,
-                                "code": worker.exitcode,
-                            }
-                        },
-                    )
-                    starting.append(_start(context, settings, sock))
-                    workers[number] = starting[-1][0]
+        if not _supervise(workers, stopping, lambda: _start(context, settings, sock)):
+            return EXIT_ERROR
         log.info("stopping", extra={"fields": {"event": "stopping"}})
         return 0
     finally:
         _stop(workers, settings.shutdown_timeout)
         sock.close()
         shutil.rmtree(metrics_dir, ignore_errors=True)
+        if given_dir is None:
+            del os.environ[MULTIPROCESS_DIR]
+        else:
+            os.environ[MULTIPROCESS_DIR] = given_dir
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         if workers:
             log.info("stopped", extra={"fields": {"event": "stopped"}})
+
+
+def _supervise(
+    workers: list[BaseProcess],
+    stopping: threading.Event,
+    start: Callable[[], tuple[BaseProcess, Event]],
+) -> bool:
+    """Replace each worker that exits until ``stopping`` is set (True), or until a
+    replacement exits before it is ready (False: it would only fail again)."""
+    starting: list[tuple[BaseProcess, Event]] = []
+    while not stopping.is_set():
+        wait([w.sentinel for w in workers], timeout=0.2)
+        for worker, ready in list(starting):
+            if ready.is_set():
+                starting.remove((worker, ready))
+                _event(logging.INFO, "worker %d is ready", worker, "worker_ready")
+            elif worker.exitcode is not None:
+                _event(logging.ERROR, "worker %d could not start", worker, "worker_failed")
+                return False
+        for number, worker in enumerate(workers):
+            if worker.exitcode is not None and not stopping.is_set():
+                _event(
+                    logging.WARNING, "worker %d exited; starting another", worker, "worker_exited"
+                )
+                starting.append(start())
+                workers[number] = starting[-1][0]
+    return True
+
+
+def _event(level: int, message: str, worker: BaseProcess, event: str) -> None:
+    fields = {"event": event, "worker": worker.pid, "code": worker.exitcode}
+    log.log(level, message, worker.pid, extra={"fields": fields})
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -176,11 +190,7 @@ def _wait_ready(started: list[tuple[BaseProcess, Event]], stopping: threading.Ev
         while not ready.wait(0.2):
             if worker.exitcode is not None or stopping.is_set() or time.monotonic() > deadline:
                 if worker.exitcode is not None:
-                    log.error(
-                        "a worker exited with code %s while starting",
-                        worker.exitcode,
-                        extra={"fields": {"event": "worker_failed", "code": worker.exitcode}},
-                    )
+                    _event(logging.ERROR, "worker %d could not start", worker, "worker_failed")
                 return False
     return True
 
