@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from dedup.config import DedupConfig
 from dedup.errors import ConfigError, InputError
-from dedup.fingerprint import Fingerprints, fingerprint
+from dedup.fingerprint import Fingerprints, Signed, fingerprint
 from dedup.paragraphs import split_paragraphs
 
 __all__ = ["Batch", "PageLike", "Progress", "read_batch"]
@@ -148,6 +148,16 @@ def _process_context() -> BaseContext:
     return get_context("spawn")
 
 
+# A worker's memo. Every read_batch starts its own pool, and the parent never fills this one,
+# so it starts empty and lives as long as the worker: one input.
+_worker_memo: Signed = {}
+
+
+def _fingerprint_in_worker(texts: list[str], config: DedupConfig) -> Fingerprints:
+    """Fingerprint one batch in a worker, reusing the signatures of its earlier batches."""
+    return fingerprint(texts, config, memo=_worker_memo)
+
+
 class _Fingerprinter:
     """Fingerprint batches in order, inline or in worker processes, with bounded queueing."""
 
@@ -158,6 +168,7 @@ class _Fingerprinter:
         self._queue: deque[Future[Fingerprints] | Fingerprints] = deque()
         self._done: list[Fingerprints] = []
         self._inline = 0
+        self._memo: Signed = {}  # signatures made in this process, for this input only
 
     def __enter__(self) -> _Fingerprinter:
         return self
@@ -176,11 +187,11 @@ class _Fingerprinter:
             return
         if self._jobs == 1 or last or self._inline < _INLINE:
             self._inline += len(texts)
-            self._queue.append(fingerprint(texts, self._config))
+            self._queue.append(fingerprint(texts, self._config, memo=self._memo))
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self._jobs, mp_context=_process_context())
-        self._queue.append(self._pool.submit(fingerprint, texts, self._config))
+        self._queue.append(self._pool.submit(_fingerprint_in_worker, texts, self._config))
         while len(self._queue) > 2 * self._jobs:  # bound the texts in flight
             self._drain_one()
 

@@ -53,7 +53,7 @@ def _shortcut_chars() -> tuple[str, str]:
     """Return the non-ASCII characters that :func:`words` may delete or turn into a space
     without NFKC and case folding: typographic punctuation and invisible characters that
     normalise, one by one, to nothing or to separators only. All of them are starters (no
-    reordering, no composition with a neighbour; tests/test_normalize_shortcut.py checks every
+    reordering, no composition with a neighbour; tests/test_shortcuts.py checks every
     pair), so on text made of ASCII and these characters the full path gives the same words.
     """
     candidates = {*map(chr, _INVISIBLE), *map(chr, _APOSTROPHES), *"©®°§¶†‡‹›‚„″¡¿×"}

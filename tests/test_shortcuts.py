@@ -1,13 +1,17 @@
-"""The ASCII shortcut of dedup.normalize.words gives the words of the full Unicode path."""
+"""Shortcuts of the fingerprinting path give what the full path gives: the ASCII shortcut of
+normalize.words, and the memo of fingerprint."""
 
 from __future__ import annotations
 
 import unicodedata
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dedup.config import DedupConfig
+from dedup.fingerprint import Signed, fingerprint
 from dedup.normalize import (
     _ASCII_TABLE,
     _DELETE,
@@ -90,3 +94,20 @@ def test_words_equal_the_full_path(parts: list[str]) -> None:
 )
 def test_examples_equal_the_full_path(text: str) -> None:
     assert words(text) == reference_words(text)
+
+
+@pytest.mark.parametrize("limit", [0, 2, 1 << 16])
+def test_fingerprint_memo_gives_the_same_fingerprints(limit: int) -> None:
+    """Rows copied from the memo (or from earlier in the batch) equal freshly signed ones."""
+    first = ["Peru’s Congress removed the president", "PERU'S congress removed the president!"]
+    first += ["***", "—", "Skip to content", "A unique line about something else entirely"]
+    second = ["peru s congress", "Perus Congress removed the president.", "***", "New one"]
+    config = DedupConfig()
+    memo: Signed = {}
+    for batch in (first, second, []):
+        got = fingerprint(batch, config, memo=memo, memo_limit=limit)
+        want = fingerprint(batch, config)
+        assert np.array_equal(got.keys, want.keys)
+        assert np.array_equal(got.signatures, want.signatures)
+        assert np.array_equal(got.counts, want.counts)
+        assert len(memo) <= limit
