@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -87,14 +88,51 @@ def exact_key(raw: str, normalized: bytes) -> int:
     return xxhash.xxh3_64_intdigest(folded.encode("utf-8", "surrogatepass"))
 
 
-def fingerprint(texts: Sequence[str], config: DedupConfig) -> Fingerprints:
+# What a memo keeps per normalised text: its signature (a row view) and shingle count.
+Signed = dict[bytes, tuple[npt.NDArray[np.uint32], int]]
+
+
+def fingerprint(
+    texts: Sequence[str],
+    config: DedupConfig,
+    *,
+    memo: Signed | None = None,
+    memo_limit: int = 1 << 16,
+) -> Fingerprints:
     """Normalise, key, shingle and sign a batch of raw paragraphs.
 
     Pure and deterministic, so batches can run in any process in any order.
+
+    Args:
+        texts: raw paragraphs.
+        config: MinHash parameters.
+        memo: signatures already computed with this config, by normalised text. Raw texts
+            that differ only in case or punctuation normalise alike: those found here, or
+            earlier in the batch, are copied instead of shingled and signed again (the result
+            is the same). New ones are added while the memo holds fewer than ``memo_limit``.
+        memo_limit: bound on the memo's entries.
     """
     split = [words(text) for text in texts]
     normalized = [b" ".join(w) for w in split]
     keys = np.fromiter(map(exact_key, texts, normalized), dtype=np.uint64, count=len(texts))
-    shingles = shingle(split, config.ngram, config.seed)
-    signatures = hasher_for(config.num_perm, config.seed, config.ngram).sign(shingles)
-    return Fingerprints(keys, signatures, shingles.counts)
+    hasher = hasher_for(config.num_perm, config.seed, config.ngram)
+    if memo is None:
+        shingles = shingle(split, config.ngram, config.seed)
+        return Fingerprints(keys, hasher.sign(shingles), shingles.counts)
+    first: dict[bytes, int] = {}  # the first row of each normalised text not in the memo
+    for row, text in enumerate(normalized):
+        if text not in memo and text not in first:
+            first[text] = row
+    shingles = shingle([split[row] for row in first.values()], config.ngram, config.seed)
+    signed = hasher.sign(shingles)
+    local = dict(zip(first, zip(signed, shingles.counts.tolist(), strict=True), strict=True))
+    found = [local.get(text) or memo[text] for text in normalized]
+    room = max(0, memo_limit - len(memo))
+    memo.update(itertools.islice(local.items(), room))
+    signatures = (
+        np.stack([sig for sig, _ in found])
+        if found
+        else np.empty((0, config.num_perm), dtype=np.uint32)
+    )
+    counts = np.fromiter((n for _, n in found), dtype=np.int64, count=len(found))
+    return Fingerprints(keys, signatures, counts)

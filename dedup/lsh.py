@@ -141,7 +141,11 @@ def candidate_pairs(
         return np.empty((0, 2), dtype=np.int64)
     keys = band_keys(signatures, bands, rows)
     ids = np.arange(n, dtype=np.uint64)
-    found: list[npt.NDArray[np.uint64]] = []
+    # A pair (i, j) is packed as i * n + j, in order of (i, j): in uint32 when that fits, which
+    # halves the final sort of the pairs found by every band (most are found by several).
+    packing = np.uint32 if n <= 1 << 16 else np.uint64
+    width = packing(n)
+    found: list[npt.NDArray[np.uint32] | npt.NDArray[np.uint64]] = []
     for band in range(bands):  # one sort per band, everything inside is vectorised
         multiplier = np.uint64(_ROW_MIX[band % len(_ROW_MIX)])
         tiebreak = (ids * multiplier) >> np.uint64(32)
@@ -151,17 +155,13 @@ def candidate_pairs(
             same = sorted_keys[step:] == sorted_keys[:-step]
             if not same.any():
                 break
-            left = order[:-step][same].astype(np.uint64)
-            right = order[step:][same].astype(np.uint64)
-            low, high = np.minimum(left, right), np.maximum(left, right)
-            found.append((low << np.uint64(32)) | high)
+            left = order[:-step][same].astype(packing)
+            right = order[step:][same].astype(packing)
+            found.append(np.minimum(left, right) * width + np.maximum(left, right))
     if not found:
         return np.empty((0, 2), dtype=np.int64)
-    packed = sorted_unique(np.concatenate(found))
-    pairs = np.empty((packed.size, 2), dtype=np.int64)
-    pairs[:, 0] = (packed >> np.uint64(32)).astype(np.int64)
-    pairs[:, 1] = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    return pairs
+    first, second = np.divmod(sorted_unique(np.concatenate(found)), width)
+    return np.stack((first, second), axis=1).astype(np.int64)
 
 
 class LSHIndex:

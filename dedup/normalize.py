@@ -33,9 +33,48 @@ _MONTHS = frozenset(
     )
 )
 _TRAILERS = ((b"read", b"more"), (b"continue", b"reading"))
+_TRAILER_ENDS = [[trailer[-1]] for trailer in _TRAILERS]
 _ASCII_TABLE = bytes(
     c if chr(c).isalnum() and c < 128 and chr(c) != "_" else 32 for c in range(256)
 )
+# The same, folding A-Z to a-z on the way: lower() and the word split in one C pass.
+_FOLD_TABLE = bytes(b | 32 if chr(b).isalpha() else b for b in _ASCII_TABLE)
+_ASCII_DELETE = b"'`"  # the ASCII apostrophes of _APOSTROPHES
+
+
+def _folded(char: str) -> str:
+    """Return what the Unicode path of :func:`words` turns one character into before the
+    word split."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", char).casefold())
+    return _PUNCTUATION.sub(" ", _DELETE.sub("", folded))
+
+
+def _shortcut_chars() -> tuple[str, str]:
+    """Return the non-ASCII characters that :func:`words` may delete or turn into a space
+    without NFKC and case folding: typographic punctuation and invisible characters that
+    normalise, one by one, to nothing or to separators only. All of them are starters (no
+    reordering, no composition with a neighbour; tests/test_shortcuts.py checks every
+    pair), so on text made of ASCII and these characters the full path gives the same words.
+    """
+    candidates = {*map(chr, _INVISIBLE), *map(chr, _APOSTROPHES), *"©®°§¶†‡‹›‚„″¡¿×"}
+    candidates |= {*"\u2010\u2011\u2012\u2013\u2014\u2015\u201c\u201d\u201e\u201f"}
+    candidates |= {*"\u00ab\u00bb\u2026\u2022\u00b7\u00a0"}
+    deleted, spaced = [], []
+    for char in sorted(c for c in candidates if not c.isascii()):
+        decomposed = unicodedata.normalize("NFKC", char)
+        if any(unicodedata.combining(c) for c in decomposed):
+            continue
+        result = _folded(char)
+        if not result:
+            deleted.append(char)
+        elif not _WORD.search(result):
+            spaced.append(char)
+    return "".join(deleted), "".join(spaced)
+
+
+_SHORTCUT_DELETED, _SHORTCUT_SPACED = _shortcut_chars()
+_SHORTCUT_DELETE = re.compile(f"[{re.escape(_SHORTCUT_DELETED)}]")
+_SHORTCUT_SPACE = re.compile(f"[{re.escape(_SHORTCUT_SPACED)}]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,15 +109,25 @@ def words(text: str, config: NormalizeConfig = _DEFAULT) -> list[bytes]:
         >>> words("Dec 12, 2022 — Peru’s  “Coup” [...] Read more")
         [b'perus', b'coup']
     """
-    if text.isascii():  # NFKC is the identity on ASCII, and casefold is lower
-        folded = text.lower()
-    else:
+    plain = text
+    if not plain.isascii():
+        # Most non-ASCII text only has typographic punctuation: drop or space it first, and
+        # NFKC (the identity on ASCII) and case folding (lower() there) have nothing left to do.
+        plain = _SHORTCUT_SPACE.sub(" ", _SHORTCUT_DELETE.sub("", plain))
+    if plain.isascii():  # one C pass: delete apostrophes, fold case, [^a-z0-9] to spaces
+        found = plain.encode().translate(_FOLD_TABLE, _ASCII_DELETE).split()
+    else:  # the full path, on the text as given: a neighbour may compose with what was dropped
         folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-    folded = _PUNCTUATION.sub(" ", _DELETE.sub("", folded))
-    if folded.isascii():  # one C pass: every byte that is not [a-z0-9] becomes a space
-        found = folded.encode().translate(_ASCII_TABLE).split()
-    else:
-        found = [w.encode() for w in _WORD.findall(folded)]
+        folded = _PUNCTUATION.sub(" ", _DELETE.sub("", folded))
+        if folded.isascii():  # every byte that is not [a-z0-9] becomes a space
+            found = folded.encode().translate(_ASCII_TABLE).split()
+        else:
+            found = [w.encode() for w in _WORD.findall(folded)]
+    # A date starts with a month or digits, a trailer ends in one of _TRAILER_ENDS: most
+    # paragraphs have neither, and nothing to strip.
+    date_like = bool(found) and (found[0] in _MONTHS or found[0].isdigit())
+    if not date_like and found[-1:] not in _TRAILER_ENDS:
+        return found
     changed = True
     while changed and found:
         changed = False

@@ -137,20 +137,20 @@ def _assemble(
     members_order = np.argsort(cluster_of, kind="stable")
     members_order = members_order[cluster_of[members_order] >= 0]
     bounds = np.searchsorted(cluster_of[members_order], np.arange(repeated.size + 1))
-    member_docs = list(map(doc_ids.__getitem__, doc_of[members_order].tolist()))
-    member_paras = para_of[members_order].tolist()
-    clusters = []
-    for rank, component in enumerate(repeated.tolist()):
-        lo, hi = int(bounds[rank]), int(bounds[rank + 1])
-        members = tuple(zip(member_docs[lo:hi], member_paras[lo:hi], strict=True))
-        raw = int(components_[component])
-        clusters.append(
-            Cluster(
-                id=f"{int(keys[raw]):016x}",
-                size=int(sizes[component]),
-                docs=int(docs[component]),
-                text=raw_texts[raw],
-                members=members,
-            )
+    # Every member's (doc, para) in one go; each cluster then takes a slice.
+    member_docs = map(doc_ids.__getitem__, doc_of[members_order].tolist())
+    members = list(zip(member_docs, para_of[members_order].tolist(), strict=True))
+    raws = components_[repeated]
+    edges = bounds.tolist()
+    clusters = [
+        Cluster(id=f"{key:016x}", size=size, docs=n_docs, text=raw_texts[raw], members=group)
+        for key, size, n_docs, raw, group in zip(
+            keys[raws].tolist(),
+            sizes[repeated].tolist(),
+            docs[repeated].tolist(),
+            raws.tolist(),
+            map(tuple, map(members.__getitem__, map(slice, edges[:-1], edges[1:]))),
+            strict=True,
         )
+    ]
     return Clustering(doc_ids, doc_of, para_of, cluster_of, clusters)

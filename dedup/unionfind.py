@@ -69,7 +69,17 @@ def components(n: int, edges: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         >>> components(5, np.array([[0, 3], [3, 4]])).tolist()
         [0, 1, 2, 0, 0]
     """
-    sets = UnionFind(n)
-    for x, y in edges.tolist():
-        sets.union(x, y)
-    return sets.labels()
+    # Vectorised hooking: every round, the larger root of each edge between two trees is hung
+    # under the smallest root it meets, then every node jumps to its root. Parents only ever
+    # decrease, so the forest stays acyclic and each root is the smallest node of its tree.
+    parent = np.arange(n, dtype=np.int64)
+    first, second = edges[:, 0].astype(np.int64), edges[:, 1].astype(np.int64)
+    while first.size:
+        root_first, root_second = parent[first], parent[second]
+        apart = root_first != root_second  # an edge inside one tree stays inside it: drop it
+        first, second = first[apart], second[apart]
+        low = np.minimum(root_first[apart], root_second[apart])
+        high = np.maximum(root_first[apart], root_second[apart])
+        np.minimum.at(parent, high, low)
+        parent = follow_roots(parent)
+    return parent

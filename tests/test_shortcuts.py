@@ -1,0 +1,113 @@
+"""Shortcuts of the fingerprinting path give what the full path gives: the ASCII shortcut of
+normalize.words, and the memo of fingerprint."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup.config import DedupConfig
+from dedup.fingerprint import Signed, fingerprint
+from dedup.normalize import (
+    _ASCII_TABLE,
+    _DELETE,
+    _PUNCTUATION,
+    _SHORTCUT_DELETED,
+    _SHORTCUT_SPACED,
+    _TRAILERS,
+    _WORD,
+    _date_prefix_length,
+    words,
+)
+
+SHORTCUT = _SHORTCUT_DELETED + _SHORTCUT_SPACED
+# Neighbours that could interact with a dropped character: letters that compose with a
+# following combining mark, combining marks, Hangul jamo, a lone surrogate, and the characters
+# the shortcut leaves to the full path (the acute accent NFKC turns into a combining mark).
+TRICKY = "eE<=é\u0301\u0308\u0338\u1100\u1161\u11a8\uac00\u00b4\u2122\ufb01ẞß\ud800"
+ALPHABET = "".join(map(chr, range(128))) + SHORTCUT + TRICKY
+
+
+def reference_words(text: str) -> list[bytes]:
+    """The words of the full Unicode path for every text, then the stripping loop."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    folded = _PUNCTUATION.sub(" ", _DELETE.sub("", folded))
+    if folded.isascii():
+        found = folded.encode().translate(_ASCII_TABLE).split()
+    else:
+        found = [w.encode() for w in _WORD.findall(folded)]
+    changed = True
+    while changed and found:
+        changed = False
+        skip = _date_prefix_length(found)
+        if skip:
+            found = found[skip:]
+            changed = True
+        for trailer in _TRAILERS:
+            if len(found) > len(trailer) and tuple(found[-len(trailer) :]) == trailer:
+                found = found[: -len(trailer)]
+                changed = True
+                break
+    return found
+
+
+def test_shortcut_covers_the_common_web_punctuation() -> None:
+    assert set("\u2019\u2018\u00ad\u200b\ufeff") <= set(_SHORTCUT_DELETED)
+    assert set("\u00a0\u2026\u2014\u2013\u201c\u201d\u00a9\u00ab\u00bb") <= set(_SHORTCUT_SPACED)
+    assert "\u00b4" not in SHORTCUT  # NFKC makes it a space and a combining accent
+
+
+@pytest.mark.parametrize("char", SHORTCUT)
+def test_shortcut_characters_never_interact_with_a_neighbour(char: str) -> None:
+    """Each is a starter that composes with no neighbour, so NFKC works on it alone."""
+    for other in ALPHABET:
+        for pair in (other + char, char + other):
+            pieces = "".join(unicodedata.normalize("NFKC", c) for c in pair)
+            assert unicodedata.normalize("NFKC", pair) == pieces
+            text = f"ab{pair}cd Ef"
+            assert words(text) == reference_words(text), ascii(text)
+
+
+WORDS = st.sampled_from(["Dec", "12", "2022", "1", "read", "More", "continue", "reading", "x"])
+
+
+@settings(max_examples=400)
+@given(st.lists(st.text(alphabet=ALPHABET, max_size=12) | WORDS, max_size=12))
+def test_words_equal_the_full_path(parts: list[str]) -> None:
+    text = " ".join(parts)
+    assert words(text) == reference_words(text), ascii(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dec 12, 2022 — Peru’s “Coup” […] Read more",
+        "2022-12-12 12 December 2022 Story Continue reading Read more",
+        "Read more",
+        "12 Dec 2022 x",
+        "Caf\u00e9 Stra\u00dfe \ufb01 \u2122 e\u00ad\u0301 \u00b4quoted\u00b4",
+    ],
+)
+def test_examples_equal_the_full_path(text: str) -> None:
+    assert words(text) == reference_words(text)
+
+
+@pytest.mark.parametrize("limit", [0, 2, 1 << 16])
+def test_fingerprint_memo_gives_the_same_fingerprints(limit: int) -> None:
+    """Rows copied from the memo (or from earlier in the batch) equal freshly signed ones."""
+    first = ["Peru’s Congress removed the president", "PERU'S congress removed the president!"]
+    first += ["***", "—", "Skip to content", "A unique line about something else entirely"]
+    second = ["peru s congress", "Perus Congress removed the president.", "***", "New one"]
+    config = DedupConfig()
+    memo: Signed = {}
+    for batch in (first, second, []):
+        got = fingerprint(batch, config, memo=memo, memo_limit=limit)
+        want = fingerprint(batch, config)
+        assert np.array_equal(got.keys, want.keys)
+        assert np.array_equal(got.signatures, want.signatures)
+        assert np.array_equal(got.counts, want.counts)
+        assert len(memo) <= limit
