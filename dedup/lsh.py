@@ -164,14 +164,23 @@ def candidate_pairs(
     return np.stack((first, second), axis=1).astype(np.int64)
 
 
+_LOW = np.uint64(0xFFFFFFFF)
+
+
+def _pack(records: npt.NDArray[np.uint32], ids: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint64]:
+    """``record << 32 | id`` for each pair."""
+    return (records.astype(np.uint64) << np.uint64(32)) | ids.astype(np.uint64)
+
+
 class LSHIndex:
     """An incremental LSH index from integer ids to signatures, queried one or many at a time.
 
-    Each (band, band key) is folded into one 32-bit record key whose top bits are the band, so
-    the sorted array of records is the concatenation of per-band sorted runs: it is built by
-    sorting each band on its own, in two threads (numpy's sort releases the GIL). Records are
-    queried with a vectorised binary search, plus a small dictionary of recent additions that
-    is merged in once it grows past an eighth of the array. The rest of the record key is a
+    Each (band, band key) is folded into one 32-bit record key whose top bits are the band;
+    the index is one sorted uint64 array of ``record << 32 | id``, so it is the concatenation
+    of per-band sorted runs. A bulk load sorts each band on its own, in two threads (numpy's
+    sort releases the GIL); later additions wait in a small dictionary, then are sorted alone
+    and inserted in one linear pass once they grow past an eighth of the array. Records are
+    queried with a vectorised binary search, plus the dictionary. The rest of the record key is a
     hash of the band key: a chance collision (``bands * n / 2**hash_bits`` spurious candidates
     per query) fails verification, so it costs a comparison, never a wrong match. Removal
     marks an id dead; ids must never be reused.
@@ -186,11 +195,13 @@ class LSHIndex:
         set()
     """
 
+    # Records that may wait in the dictionary before a merge (or an eighth of the array).
+    buffer = 4096
+
     __slots__ = (
         "_dead",
         "_hash_bits",
-        "_ids",
-        "_keys",
+        "_packed",
         "_pending",
         "_pending_size",
         "bands",
@@ -201,8 +212,7 @@ class LSHIndex:
         self.bands = bands
         self.rows = rows
         self._hash_bits = 32 - max(1, (bands - 1).bit_length())
-        self._keys = np.empty(0, dtype=np.uint32)
-        self._ids = np.empty(0, dtype=np.uint32)
+        self._packed = np.empty(0, dtype=np.uint64)
         self._pending: dict[int, list[int]] = {}
         self._pending_size = 0
         self._dead: set[int] = set()
@@ -225,7 +235,7 @@ class LSHIndex:
     def add_many(self, keys: npt.NDArray[np.int64], signatures: npt.NDArray[np.uint32]) -> None:
         """Index a batch: ``signatures`` is (n, num_perm) uint32, one row per id in ``keys``."""
         records = self.record_keys(signatures)
-        if records.size > max(4096, self._keys.size // 8):  # a bulk load: merge directly
+        if records.size > max(self.buffer, self._packed.size // 8):  # a bulk load: merge now
             self._merge(records, keys.astype(np.uint32))
             return
         pending = self._pending
@@ -233,38 +243,46 @@ class LSHIndex:
             for record in row:
                 pending.setdefault(record, []).append(key)
         self._pending_size += records.size
-        if self._pending_size > max(4096, self._keys.size // 8):
+        if self._pending_size > max(self.buffer, self._packed.size // 8):
             self._merge(np.empty((0, self.bands), dtype=np.uint32), np.empty(0, dtype=np.uint32))
 
     def _merge(self, records: npt.NDArray[np.uint32], ids: npt.NDArray[np.uint32]) -> None:
-        """Rebuild the sorted array from itself, ``records`` ((n, bands) for ``ids``) and the
-        pending additions, band by band, dropping dead ids."""
+        """Merge ``records`` ((n, bands) for ``ids``) and the pending additions into the sorted
+        array, dropping dead ids."""
         flat = [(k, i) for k, bucket in self._pending.items() for i in bucket]
-        pending_keys = np.array([k for k, _ in flat], dtype=np.uint32)
-        pending_ids = np.array([i for _, i in flat], dtype=np.uint32)
         self._pending, self._pending_size = {}, 0
-        pending_band = pending_keys >> np.uint32(self._hash_bits)
-        starts = np.arange(self.bands + 1, dtype=np.uint64) << np.uint64(self._hash_bits)
-        bounds = np.searchsorted(self._keys, starts.astype(np.uint64), side="left")
-        dead = np.fromiter(self._dead, dtype=np.uint32, count=len(self._dead))
-        self._dead = set()
+        new = np.concatenate(
+            (
+                _pack(records.reshape(-1), np.repeat(ids, self.bands)),
+                _pack(
+                    np.array([k for k, _ in flat], dtype=np.uint32),
+                    np.array([i for _, i in flat], dtype=np.uint32),
+                ),
+            )
+        )
+        old = self._packed
+        if self._dead:
+            dead = np.fromiter(self._dead, dtype=np.uint64, count=len(self._dead))
+            self._dead = set()
+            old = old[~np.isin(old & _LOW, dead)]
+            new = new[~np.isin(new & _LOW, dead)]
+        if new.size * 4 < old.size:  # a few additions: sort them, insert in one pass
+            new.sort()
+            self._packed = np.insert(old, np.searchsorted(old, new), new)
+            return
+        starts = np.arange(self.bands + 1, dtype=np.uint64) << np.uint64(32 + self._hash_bits)
+        old_bounds = np.searchsorted(old, starts)
+        band_of_new = new >> np.uint64(32 + self._hash_bits)
 
         def band_run(band: int) -> npt.NDArray[np.uint64]:
-            lo, hi = int(bounds[band]), int(bounds[band + 1])
-            in_pending = pending_band == band
-            keys = np.concatenate((self._keys[lo:hi], records[:, band], pending_keys[in_pending]))
-            owners = np.concatenate((self._ids[lo:hi], ids, pending_ids[in_pending]))
-            if dead.size:
-                alive = ~np.isin(owners, dead)
-                keys, owners = keys[alive], owners[alive]
-            run = (keys.astype(np.uint64) << np.uint64(32)) | owners.astype(np.uint64)
+            run = np.concatenate(
+                (old[old_bounds[band] : old_bounds[band + 1]], new[band_of_new == band])
+            )
             run.sort()  # releases the GIL: the two threads sort two bands at once
             return run
 
         with ThreadPoolExecutor(max_workers=2) as pool:
-            packed = np.concatenate(list(pool.map(band_run, range(self.bands))))
-        self._keys = (packed >> np.uint64(32)).astype(np.uint32)
-        self._ids = (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+            self._packed = np.concatenate(list(pool.map(band_run, range(self.bands))))
 
     def remove(self, key: int) -> None:
         """Remove ``key`` from every bucket."""
@@ -291,13 +309,14 @@ class LSHIndex:
         """
         records = self.record_keys(signatures)
         flat = records.reshape(-1)
-        low = np.searchsorted(self._keys, flat, side="left")
-        high = np.searchsorted(self._keys, flat, side="right")
+        start = flat.astype(np.uint64) << np.uint64(32)
+        low = np.searchsorted(self._packed, start, side="left")
+        high = np.searchsorted(self._packed, start | _LOW, side="right")
         width = high - low
         owner = np.repeat(np.arange(flat.size, dtype=np.int64) // self.bands, width)
         first = np.cumsum(width) - width
         at = np.repeat(low - first, width) + np.arange(int(width.sum()), dtype=np.int64)
-        queries, ids = [owner], [self._ids[at].astype(np.int64)]
+        queries, ids = [owner], [(self._packed[at] & _LOW).astype(np.int64)]
         if self._pending:
             extra = [
                 (row // self.bands, key)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedup
-from dedup.lsh import band_keys, candidate_pairs
+from dedup.lsh import LSHIndex, band_keys, candidate_pairs
 from dedup.minhash import MinHasher, jaccard_estimate
 from dedup.normalize import normalize
 from dedup.shingle import shingle
@@ -154,3 +154,46 @@ def test_worker_processes_give_the_same_output(monkeypatch: pytest.MonkeyPatch) 
     assert one.clusters == two.clusters
     assert len(one.clusters) >= 2
     assert max(c.size for c in one.clusters) == 200
+
+
+class _EagerLSH(LSHIndex):
+    """Merges after a few records, so short examples exercise every path of the index."""
+
+    buffer = 6
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.lists(st.lists(st.integers(0, 3), min_size=6, max_size=6), min_size=1, max_size=9),
+            st.integers(0, 40),  # remove the n-th most recent live id
+        ),
+        max_size=25,
+    ),
+    st.lists(st.integers(0, 3), min_size=6, max_size=6),
+)
+def test_lsh_index_finds_exactly_the_live_ids_sharing_a_band(
+    steps: list[list[list[int]] | int], probe: list[int]
+) -> None:
+    """After any adds (bulk or one by one) and removals, a query returns every live id whose
+    signature agrees with the probe on a whole band, and nothing else."""
+    index = _EagerLSH(bands=3, rows=2)
+    live: dict[int, list[int]] = {}
+    next_id = 0
+    for step in steps:
+        if isinstance(step, int):
+            if live:
+                gone = sorted(live)[-1 - step % len(live)]
+                del live[gone]
+                index.remove(gone)
+            continue
+        ids = np.arange(next_id, next_id + len(step), dtype=np.int64)
+        index.add_many(ids, np.array(step, dtype=np.uint32))
+        live.update(zip(ids.tolist(), step, strict=True))
+        next_id += len(step)
+    expected = {
+        key
+        for key, signature in live.items()
+        if any(signature[b * 2 : b * 2 + 2] == probe[b * 2 : b * 2 + 2] for b in range(3))
+    }
+    assert index.query(np.array(probe, dtype=np.uint32)) == expected
