@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -12,14 +11,13 @@ from functools import partial
 
 import orjson
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 
 from dedup.index import Index
 from service.batcher import Batcher, Bounds
-from service.errors import ApiError, error_middleware
-from service.handlers import ROUTES, WRITE_ROUTES
+from service.handlers import ROUTES
 from service.keys import EXECUTOR, INDEX, MATCHER, METRICS, OPENAPI, SETTINGS, STATS, WRITER
 from service.metrics import Metrics, StatsCache
+from service.middleware import middleware
 from service.openapi import build_openapi
 from service.rounds import MatchRequest, WriteRequest, add_round, match_round, replaces
 from service.settings import MIB, ServiceSettings
@@ -50,7 +48,7 @@ def create_app(settings: ServiceSettings) -> web.Application:
     metrics = Metrics()
     app = web.Application(
         client_max_size=settings.max_body,
-        middlewares=[metrics.middleware, error_middleware, _auth_middleware(settings.token)],
+        middlewares=[middleware(metrics, settings.token)],
     )
     app[SETTINGS] = settings
     app[METRICS] = metrics
@@ -117,26 +115,6 @@ def _write_bounds(settings: ServiceSettings) -> Bounds:
         max(WRITE_BOUNDS.queue_units, 4 * most),
         WRITE_BOUNDS.queue_chars,
     )
-
-
-def _auth_middleware(token: str | None) -> Middleware:
-    """Require ``Authorization: Bearer <token>`` on write routes when a token is configured."""
-    expected = f"Bearer {token}".encode()
-
-    @web.middleware
-    async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if token is not None and request.match_info.handler in WRITE_ROUTES:
-            given = request.headers.get("Authorization", "").encode("utf-8", "surrogatepass")
-            if not hmac.compare_digest(given, expected):
-                raise ApiError(
-                    401,
-                    "unauthorized",
-                    "this route needs the header 'Authorization: Bearer <token>' with the "
-                    "service's token",
-                )
-        return await handler(request)
-
-    return auth
 
 
 def _urls(addresses: list[object]) -> list[str]:
