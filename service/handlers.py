@@ -6,7 +6,6 @@ which runs concurrent requests together in one executor job (service/batcher.py)
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import TypeVar, TypeVarTuple, Unpack
 
@@ -17,7 +16,17 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from dedup.errors import DuplicateKeyError
 from dedup.index import ClusterInfo, ClusterSummary, Index
-from service.keys import EXECUTOR, INDEX, MATCHER, METRICS, OPENAPI, SETTINGS, STATS, WRITER
+from service.keys import (
+    EXECUTOR,
+    INDEX,
+    JOBS,
+    MATCHER,
+    METRICS,
+    OPENAPI,
+    SETTINGS,
+    STATS,
+    WRITER,
+)
 from service.metrics import StatsCache
 from service.rounds import MatchRequest, WriteRequest
 from service.validation import (
@@ -52,8 +61,8 @@ def _json(data: object, status: int = 200) -> web.Response:
 
 async def _run(request: web.Request, fn: Callable[[Unpack[Ts]], T], *args: *Ts) -> T:
     """Run ``fn(*args)`` in the app's executor so the event loop never waits on the core."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(request.app[EXECUTOR], fn, *args)
+    app = request.app
+    return await app[JOBS].run(app[EXECUTOR], fn, *args)
 
 
 # -- jobs run in the executor ------------------------------------------------------------
