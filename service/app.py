@@ -15,7 +15,18 @@ from aiohttp import web
 from dedup.index import Index
 from service.batcher import Batcher, Bounds
 from service.handlers import ROUTES
-from service.keys import EXECUTOR, INDEX, MATCHER, METRICS, OPENAPI, SETTINGS, STATS, WRITER
+from service.jobs import ExecutorJobs
+from service.keys import (
+    EXECUTOR,
+    INDEX,
+    JOBS,
+    MATCHER,
+    METRICS,
+    OPENAPI,
+    SETTINGS,
+    STATS,
+    WRITER,
+)
 from service.metrics import Metrics, StatsCache
 from service.middleware import middleware
 from service.openapi import build_openapi
@@ -34,6 +45,9 @@ WRITE_BOUNDS = Bounds(WRITE_ROUND_DOCS, 16 * MIB, 4096, 64 * MIB)
 # A match round holds at most 256 texts or 1 Mi characters (a single paragraph is ~500); at
 # most 8192 texts or 32 Mi characters wait for it.
 MATCH_BOUNDS = Bounds(256, MIB, 8192, 32 * MIB)
+# A match round of at most 32 Ki characters (some 64 paragraphs, a few ms) runs on the loop
+# while no other core call runs: cheaper than the hop to a thread and back. 0 turns it off.
+INLINE_MATCH_CHARS = 32 * 1024
 
 
 def create_app(settings: ServiceSettings) -> web.Application:
@@ -58,8 +72,22 @@ def create_app(settings: ServiceSettings) -> web.Application:
             app.router.add_get(path, handler)
         else:
             app.router.add_route(method, path, handler)
+    app[JOBS] = ExecutorJobs()
     app.cleanup_ctx.append(_index_context)
+    app.on_startup.append(_match_small_rounds_inline)  # runs once the batchers exist
     return app
+
+
+async def _match_small_rounds_inline(app: web.Application) -> None:
+    """Let the matcher run small rounds on the loop while the index lock cannot be held.
+
+    Only core calls in the executor take the index lock: the writer's rounds and the
+    handlers' jobs. While none runs (and the matcher runs its rounds one at a time), a match
+    round on the loop never waits for the lock.
+    """
+    writer, jobs = app[WRITER], app[JOBS]
+    if INLINE_MATCH_CHARS > 0:
+        app[MATCHER].run_inline(INLINE_MATCH_CHARS, lambda: not writer.running and jobs.idle)
 
 
 async def _index_context(app: web.Application) -> AsyncIterator[None]:
