@@ -85,8 +85,8 @@ async def _match_small_rounds_inline(app: web.Application) -> None:
     handlers' jobs. While none runs (and the matcher runs its rounds one at a time), a match
     round on the loop never waits for the lock.
     """
-    writer, jobs = app[WRITER], app[JOBS]
     if INLINE_MATCH_CHARS > 0:
+        writer, jobs = app[WRITER], app[JOBS]
         app[MATCHER].run_inline(INLINE_MATCH_CHARS, lambda: not writer.running and jobs.idle)
 
 

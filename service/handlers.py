@@ -1,7 +1,8 @@
 """Route handlers: validate, run the core in the executor, shape the JSON answer.
 
 Writes and matches are validated here, on the event loop, then queued for their batcher,
-which runs concurrent requests together in one executor job (service/batcher.py).
+which runs concurrent requests together in one executor job (service/batcher.py); a small
+match round runs on the loop instead while no other core call runs (service/app.py).
 """
 
 from __future__ import annotations
