@@ -13,6 +13,12 @@ would pass either bound while others wait is refused at once with 503 ``overload
 ``Retry-After: 1``) rather than held. Holding it (backpressure by awaiting) would not bound
 memory, since its body is already read; refusing tells the client to slow down. A request is
 always admitted into an empty queue, whatever its size: the body limits bound it.
+
+A batcher may run its small rounds on the loop itself (:meth:`Batcher.run_inline`): for a
+round of a few paragraphs, the hand-off to a thread and back (and the two threads taking
+turns at the GIL) costs more CPU than the job. The matcher does so while no other core call
+runs, so such a round never waits for the index lock; the writer never does (a commit waits
+on the disk).
 """
 
 from __future__ import annotations
@@ -110,6 +116,25 @@ class Batcher(Generic[P]):
         self._wake = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
+        self._running = False
+        self._inline_chars = -1
+        self._inline_ok: Callable[[], bool] = _never
+
+    @property
+    def running(self) -> bool:
+        """Whether a round is running (or its answers are being handed out)."""
+        return self._running
+
+    def run_inline(self, max_chars: int, allowed: Callable[[], bool]) -> None:
+        """Run a round of at most ``max_chars`` characters on the loop when ``allowed()``.
+
+        Such a round blocks the loop while it runs, so ``max_chars`` bounds how long; the
+        rounds of a longer queue still run one at a time, letting the loop serve in between.
+        ``allowed`` is asked, on the loop, just before each round. A negative ``max_chars``
+        turns it off (as it is at first).
+        """
+        self._inline_chars = max_chars
+        self._inline_ok = allowed
 
     @property
     def waiting(self) -> int:
@@ -193,8 +218,29 @@ class Batcher(Generic[P]):
                 await self._wake.wait()
                 continue
             batch = self._take()
-            if batch:
-                self._resolve(batch, await self._round(batch))
+            if not batch:
+                continue
+            self._running = True
+            try:
+                if (
+                    sum(pending.chars for pending in batch) <= self._inline_chars
+                    and self._inline_ok()
+                ):
+                    self._resolve(batch, self._inline(batch))
+                    await asyncio.sleep(0)  # let the loop serve before the next round
+                else:
+                    self._resolve(batch, await self._round(batch))
+            finally:
+                self._running = False
+
+    def _inline(self, batch: list[_Pending[P]]) -> list[bytes | Exception]:
+        """Run the job over one round here, on the loop; one answer per request."""
+        try:
+            results = self._job([pending.payload for pending in batch])
+        except Exception as exc:  # the job answers per request; this is the last guard
+            log.error("%s round failed", self.name, exc_info=exc)
+            return [exc] * len(batch)
+        return self._checked(batch, results)
 
     async def _round(self, batch: list[_Pending[P]]) -> list[bytes | Exception]:
         """Run the job over one round in the executor; one answer per request."""
@@ -209,6 +255,12 @@ class Batcher(Generic[P]):
         except Exception as exc:  # the job answers per request; this is the last guard
             log.error("%s round failed", self.name, exc_info=exc)
             return [exc] * len(batch)
+        return self._checked(batch, results)
+
+    def _checked(
+        self, batch: list[_Pending[P]], results: list[bytes | Exception]
+    ) -> list[bytes | Exception]:
+        """The job's answers, or one error for all if it gave the wrong number of them."""
         if len(results) != len(batch):
             lost = RuntimeError(f"{self.name} round gave {len(results)} answers")
             log.error("%s round failed", self.name, exc_info=lost)
@@ -224,3 +276,7 @@ class Batcher(Generic[P]):
                 pending.future.set_exception(result)
             else:
                 pending.future.set_result(result)
+
+
+def _never() -> bool:
+    return False

@@ -1,4 +1,4 @@
-"""The one error middleware: each failure becomes a status and {"error": {"code", "message"}}."""
+"""The one error shape: each failure becomes a status and {"error": {"code", "message"}}."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import logging
 
 import orjson
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from dedup.errors import (
     ConfigError,
@@ -19,7 +18,7 @@ from dedup.errors import (
 )
 from service.keys import SETTINGS
 
-__all__ = ["ERROR_CODES", "ApiError", "error_body", "error_middleware", "error_response"]
+__all__ = ["ERROR_CODES", "ApiError", "error_body", "error_response", "failure_response"]
 
 log = logging.getLogger("service.errors")
 
@@ -107,28 +106,27 @@ def _from_http(request: web.Request, exc: web.HTTPException) -> web.Response:
     return error_response(status, code, message, headers)
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Answer every failure with the one JSON error shape; never show a stack trace."""
-    try:
-        return await handler(request)
-    except ApiError as exc:
-        headers = _HEADERS.get(exc.code)
-        return error_response(exc.status, exc.code, exc.message, headers)
-    except web.HTTPException as exc:
+def failure_response(request: web.Request, exc: Exception) -> web.Response:
+    """Answer a failure with the one JSON error shape; never show a stack trace.
+
+    Raises:
+        web.HTTPException: ``exc`` itself when it is a redirect (status below 400).
+    """
+    if isinstance(exc, ApiError):
+        return error_response(exc.status, exc.code, exc.message, _HEADERS.get(exc.code))
+    if isinstance(exc, web.HTTPException):
         if exc.status < 400:
-            raise
+            raise exc
         return _from_http(request, exc)
-    except DedupError as exc:
+    if isinstance(exc, DedupError):
         for kind, status, code, shown in _CORE_ERRORS:
             if isinstance(exc, kind):
                 if not shown:
                     log.error("store failure on %s %s", request.method, request.path, exc_info=exc)
                 message = str(exc) if shown else "the store cannot be used now; try again later"
                 return error_response(status, code, message)
-        return _internal(request, exc)
-    except Exception as exc:  # the last line of defence: log, answer 500
-        return _internal(request, exc)
+    # the last line of defence: log, answer 500
+    return _internal(request, exc)
 
 
 def _internal(request: web.Request, exc: BaseException) -> web.Response:

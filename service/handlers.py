@@ -1,12 +1,12 @@
 """Route handlers: validate, run the core in the executor, shape the JSON answer.
 
 Writes and matches are validated here, on the event loop, then queued for their batcher,
-which runs concurrent requests together in one executor job (service/batcher.py).
+which runs concurrent requests together in one executor job (service/batcher.py); a small
+match round runs on the loop instead while no other core call runs (service/app.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import TypeVar, TypeVarTuple, Unpack
 
@@ -17,7 +17,17 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from dedup.errors import DuplicateKeyError
 from dedup.index import ClusterInfo, ClusterSummary, Index
-from service.keys import EXECUTOR, INDEX, MATCHER, METRICS, OPENAPI, SETTINGS, STATS, WRITER
+from service.keys import (
+    EXECUTOR,
+    INDEX,
+    JOBS,
+    MATCHER,
+    METRICS,
+    OPENAPI,
+    SETTINGS,
+    STATS,
+    WRITER,
+)
 from service.metrics import StatsCache
 from service.rounds import MatchRequest, WriteRequest
 from service.validation import (
@@ -52,8 +62,8 @@ def _json(data: object, status: int = 200) -> web.Response:
 
 async def _run(request: web.Request, fn: Callable[[Unpack[Ts]], T], *args: *Ts) -> T:
     """Run ``fn(*args)`` in the app's executor so the event loop never waits on the core."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(request.app[EXECUTOR], fn, *args)
+    app = request.app
+    return await app[JOBS].run(app[EXECUTOR], fn, *args)
 
 
 # -- jobs run in the executor ------------------------------------------------------------

@@ -1,31 +1,21 @@
-"""Prometheus metrics, the access log (one JSON line per request) and the cached index sizes."""
+"""Prometheus metrics (request counts, latencies, index sizes) and the cached index sizes."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import os
 import threading
-import time
 from collections.abc import Callable
 
-from aiohttp import web
-from aiohttp.typedefs import Handler
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from dedup.index import Index, Stats
 from service.processes import MULTIPROCESS_DIR
 
-__all__ = ["ACCESS_LOG", "Metrics", "StatsCache"]
+__all__ = ["Metrics", "StatsCache"]
 
-ACCESS_LOG = logging.getLogger("service.access")
 # Latency buckets in seconds, from a cached /healthz (~0.1 ms) to a large batch (seconds).
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-# Status recorded when the client went away before the answer (nginx's convention).
-_CLIENT_CLOSED = 499
-# Methods get their own label value; anything else is "OTHER", so clients cannot add series.
-_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class StatsCache:
@@ -83,6 +73,7 @@ class Metrics:
                 ("dedup_index_clusters", "Clusters in the index."),
             )
         )
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def watch(self, stats: StatsCache) -> None:
         """Report the index sizes that ``stats`` holds, now and after each refresh."""
@@ -107,42 +98,18 @@ class Metrics:
             return generate_latest(registry)
         return generate_latest(self.registry)
 
-    @web.middleware
-    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Time the request, count it, and write one JSON access-log line."""
-        start = time.perf_counter()
-        status = _CLIENT_CLOSED
-        try:
-            response = await handler(request)
-            status = response.status
-            return response
-        except web.HTTPException as exc:  # only redirects get past the error middleware
-            status = exc.status
-            raise
-        except asyncio.CancelledError:
-            raise
-        finally:
-            elapsed = time.perf_counter() - start
-            resource = request.match_info.route.resource
-            route = resource.canonical if resource is not None else "unmatched"
-            method = request.method if request.method in _METHODS else "OTHER"
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Count one answered request and its latency.
+
+        The labelled children are looked up once per (route, method, status) and kept: the
+        labels come from bounded sets (route templates, known methods, statuses), and a
+        child lookup costs a lock and a tuple check on every request otherwise.
+        """
+        key = (route, method, status)
+        children = self._children.get(key)
+        if children is None:
             labels = (route, method, str(status))
-            self.requests.labels(*labels).inc()
-            self.latency.labels(*labels).observe(elapsed)
-            fields = {
-                "event": "request",
-                "method": request.method,
-                "path": request.rel_url.raw_path,
-                "route": route,
-                "status": status,
-                "duration_ms": round(elapsed * 1000, 3),
-                "remote": request.remote,
-            }
-            ACCESS_LOG.info(
-                "%s %s %d %.1fms",
-                request.method,
-                fields["path"],
-                status,
-                elapsed * 1000,
-                extra={"fields": fields},
-            )
+            children = (self.requests.labels(*labels), self.latency.labels(*labels))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)

@@ -1,4 +1,7 @@
-"""The jobs the batchers run in the executor: one round of writes, one round of matches.
+"""The jobs the batchers run: one round of writes, one round of matches.
+
+Rounds run in the executor, but for a small match round, which may run on the event loop
+(see :meth:`service.batcher.Batcher.run_inline`).
 
 Each job takes the round's requests in arrival order and returns, for each, its answer body
 (JSON bytes, encoded here so the event loop only sends them) or the exception to answer with.

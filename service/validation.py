@@ -233,7 +233,8 @@ def check_paragraphs(texts: Sequence[str], limits: Limits, names: Sequence[str])
     """Refuse a text with too many paragraphs or too long a paragraph (422 limit_exceeded).
 
     The count is bounded before splitting: a text has at most one paragraph per two newlines.
-    Runs in the executor, because splitting a text of megabytes takes milliseconds.
+    Runs in the round's job, in the executor for any large round: splitting a text of
+    megabytes takes milliseconds.
     """
     for text, name in zip(texts, names, strict=True):
         if len(text) <= limits.max_paragraph_chars and text.count("\n") < 2 * limits.max_paragraphs:

@@ -268,6 +268,8 @@ async def test_concurrent_matches_answer_as_alone(
     assert alone[7][0] == 422
     assert sum(1 for status, _ in alone if status == 200) == len(requests) - 1
 
+    # The gate holds a round in an executor thread: a round on the loop would hold the loop.
+    client.app[MATCHER].run_inline(-1, lambda: False)
     gate = Gate(monkeypatch, "match_many")
     gate.index = client.app[INDEX]
     summaries: list[str] = []
@@ -300,11 +302,45 @@ async def test_concurrent_matches_answer_as_alone(
     assert sorted(summaries) == sorted(set(matched))
 
 
+async def test_small_match_rounds_run_on_the_loop_only_while_no_core_call_runs(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small match round runs on the loop's thread, unless a write may hold the index lock."""
+    loop_thread = threading.current_thread()
+    threads: list[threading.Thread] = []
+    original = Index.match_many
+
+    def match_many(index: Index, texts: Sequence[str]) -> Any:
+        threads.append(threading.current_thread())
+        return original(index, texts)
+
+    monkeypatch.setattr(Index, "match_many", match_many)
+    assert (await call(client, "/v1/match", json={"text": "alone"}))[0] == 200
+    assert threads == [loop_thread]
+    # While a commit holds the lock, a match waits in an executor thread: the loop serves on.
+    gate = Gate(monkeypatch, "add_many")
+    gate.index = client.app[INDEX]
+    write = asyncio.create_task(call(client, "/v1/documents", json={"id": "w", "text": "w"}))
+    await gate.wait_entered()
+    matching = asyncio.create_task(call(client, "/v1/match", json={"text": "while writing"}))
+    await _until(lambda: len(threads) == 2)
+    assert threads[1] is not loop_thread
+    assert (await client.get("/healthz")).status == 200
+    gate.release.set()
+    assert [(await write)[0], (await matching)[0]] == [200, 200]
+    # A round over the bound runs in the executor too.
+    long_text = " ".join(["word"] * (service.app.INLINE_MATCH_CHARS // 4))
+    assert (await call(client, "/v1/match", json={"text": long_text}))[0] == 200
+    assert threads[2] is not loop_thread
+
+
 async def test_a_full_queue_answers_503_overloaded(
     aiohttp_client: MakeClient, settings: ServiceSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past the queue's bound, a request gets 503 overloaded with Retry-After at once."""
     monkeypatch.setattr(service.app, "MATCH_BOUNDS", Bounds(256, MIB, 2, MIB))
+    # The gate holds a round in an executor thread: a round on the loop would hold the loop.
+    monkeypatch.setattr(service.app, "INLINE_MATCH_CHARS", 0)
     client = await aiohttp_client(create_app(settings))
     gate = Gate(monkeypatch, "match_many")
     gate.index = client.app[INDEX]

@@ -164,7 +164,7 @@ def test_sigterm_lets_the_in_flight_request_finish(tmp_path: Path) -> None:
     rng = random.Random(5)
     text = "\n\n".join(
         " ".join(rng.choice(WORDS) + str(rng.randrange(10**6)) for _ in range(1000))
-        for _ in range(400)
+        for _ in range(1600)  # ~13 MB: a write of a second or more
     )
 
     async def write_then_terminate(server: ServerProcess) -> tuple[int, float, float]:
@@ -182,7 +182,7 @@ def test_sigterm_lets_the_in_flight_request_finish(tmp_path: Path) -> None:
             await response.read()
             return response.status, signalled, answered
 
-    with ServerProcess(data) as server:
+    with ServerProcess(data, "--max-body", str(32 * 2**20)) as server:
         status, signalled, answered = asyncio.run(write_then_terminate(server))
         assert status == 200
         assert answered > signalled, "the write finished before SIGTERM; make it larger"
