@@ -310,13 +310,19 @@ class LSHIndex:
         records = self.record_keys(signatures)
         flat = records.reshape(-1)
         start = flat.astype(np.uint64) << np.uint64(32)
-        low = np.searchsorted(self._packed, start, side="left")
-        high = np.searchsorted(self._packed, start | _LOW, side="right")
+        packed = self._packed
+        low = np.searchsorted(packed, start, side="left")
+        # Most records hit no bucket: search for the end of the buckets that exist only.
+        high = low.copy()
+        if packed.size:
+            found = packed[np.minimum(low, packed.size - 1)] >> np.uint64(32) == flat
+            hit = np.flatnonzero(found)
+            high[hit] = np.searchsorted(packed, start[hit] | _LOW, side="right")
         width = high - low
         owner = np.repeat(np.arange(flat.size, dtype=np.int64) // self.bands, width)
         first = np.cumsum(width) - width
         at = np.repeat(low - first, width) + np.arange(int(width.sum()), dtype=np.int64)
-        queries, ids = [owner], [(self._packed[at] & _LOW).astype(np.int64)]
+        queries, ids = [owner], [(packed[at] & _LOW).astype(np.int64)]
         if self._pending:
             extra = [
                 (row // self.bands, key)
