@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -98,6 +98,7 @@ def fingerprint(
     *,
     memo: Signed | None = None,
     memo_limit: int = 1 << 16,
+    known: Container[int] | None = None,
 ) -> Fingerprints:
     """Normalise, key, shingle and sign a batch of raw paragraphs.
 
@@ -111,14 +112,41 @@ def fingerprint(
             earlier in the batch, are copied instead of shingled and signed again (the result
             is the same). New ones are added while the memo holds fewer than ``memo_limit``.
         memo_limit: bound on the memo's entries.
+        known: exact keys that need no signature (an index matches them exactly): their rows
+            get a zero signature and a shingle count of 0, as a paragraph without words.
     """
     split = [words(text) for text in texts]
     normalized = [b" ".join(w) for w in split]
     keys = np.fromiter(map(exact_key, texts, normalized), dtype=np.uint64, count=len(texts))
+    if known is None:
+        signatures, counts = _sign(split, normalized, config, memo, memo_limit)
+        return Fingerprints(keys, signatures, counts)
+    todo = [row for row, key in enumerate(keys.tolist()) if key not in known]
+    signatures = np.zeros((len(texts), config.num_perm), dtype=np.uint32)
+    counts = np.zeros(len(texts), dtype=np.int64)
+    if todo:
+        signatures[todo], counts[todo] = _sign(
+            [split[row] for row in todo],
+            [normalized[row] for row in todo],
+            config,
+            memo,
+            memo_limit,
+        )
+    return Fingerprints(keys, signatures, counts)
+
+
+def _sign(
+    split: list[list[bytes]],
+    normalized: list[bytes],
+    config: DedupConfig,
+    memo: Signed | None,
+    memo_limit: int,
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
+    """Shingle and sign word lists (through the memo when there is one)."""
     hasher = hasher_for(config.num_perm, config.seed, config.ngram)
     if memo is None:
         shingles = shingle(split, config.ngram, config.seed)
-        return Fingerprints(keys, hasher.sign(shingles), shingles.counts)
+        return hasher.sign(shingles), shingles.counts
     first: dict[bytes, int] = {}  # the first row of each normalised text not in the memo
     for row, text in enumerate(normalized):
         if text not in memo and text not in first:
@@ -135,4 +163,4 @@ def fingerprint(
         else np.empty((0, config.num_perm), dtype=np.uint32)
     )
     counts = np.fromiter((n for _, n in found), dtype=np.int64, count=len(found))
-    return Fingerprints(keys, signatures, counts)
+    return signatures, counts

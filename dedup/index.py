@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import asdict, dataclass
 from itertools import chain
 from pathlib import Path
@@ -152,10 +152,14 @@ class Index:
         return self.match_many([text])[0]
 
     def match_many(self, texts: Sequence[str]) -> list[list[Match | None]]:
-        """Match several texts in one vectorised pass. Read-only."""
-        split, prints = self._fingerprint(texts)
+        """Match several texts in one vectorised pass. Read-only.
+
+        A paragraph that the index holds exactly is answered by its exact key, unsigned.
+        """
+        split, prints = self._fingerprint(texts, known=self._state.entry_of_key)
         with self._lock:
             self._refresh()
+            prints = self._sign_forgotten(split, prints)
             found = self._state.best_matches(prints)
         result: list[list[Match | None]] = []
         start = 0
@@ -290,10 +294,27 @@ class Index:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _fingerprint(self, texts: Sequence[str]) -> tuple[list[list[str]], Fingerprints]:
-        """Split each text into paragraphs and fingerprint them all in one batch (no lock)."""
+    def _fingerprint(
+        self, texts: Sequence[str], known: Container[int] | None = None
+    ) -> tuple[list[list[str]], Fingerprints]:
+        """Split each text into paragraphs and fingerprint them all in one batch (no lock);
+        paragraphs with ``known`` exact keys are left unsigned."""
         split = [split_paragraphs(text) for text in texts]
-        return split, fingerprint(list(chain.from_iterable(split)), self.config)
+        return split, fingerprint(list(chain.from_iterable(split)), self.config, known=known)
+
+    def _sign_forgotten(self, split: list[list[str]], prints: Fingerprints) -> Fingerprints:
+        """Sign the paragraphs left unsigned whose exact key the index no longer holds (a
+        write removed it after the fingerprinting): they are matched by similarity (lock held)."""
+        held = self._state.entry_of_key
+        unsigned = np.flatnonzero(prints.counts == 0).tolist()
+        redo = [row for row in unsigned if int(prints.keys[row]) not in held]
+        if not redo:
+            return prints
+        paragraphs = list(chain.from_iterable(split))
+        fresh = fingerprint([paragraphs[row] for row in redo], self.config)
+        signatures, counts = prints.signatures.copy(), prints.counts.copy()
+        signatures[redo], counts[redo] = fresh.signatures, fresh.counts
+        return Fingerprints(prints.keys, signatures, counts)
 
     def _doc(self, doc_id: str) -> DocSlot:
         doc = self._state.documents.get(doc_id)

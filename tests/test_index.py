@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import dedup
+from dedup import fingerprint
 from dedup.errors import DuplicateKeyError, IncompatibleSignatureError, UnknownKeyError
 
 TEASER = (
@@ -166,3 +168,27 @@ def test_concurrent_writers_leave_a_consistent_index() -> None:
         doc = index.get(doc_id)
         for para, _, cluster in doc.paragraphs:
             assert (doc_id, para) in index.cluster_info(cluster).members
+
+
+def test_a_paragraph_removed_while_matching_is_matched_by_similarity(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """match() leaves paragraphs that the index holds exactly unsigned; when a write removes
+    the exact copy before the lookup, the paragraph is signed then and matched by similarity."""
+    index = dedup.Index()
+    index.add("a", TEASER)
+    cluster = index.add("b", " ".join(TEASER.split()[:40])).paragraphs[0].cluster
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        prints = fingerprint.fingerprint(*args, **kwargs)
+        if kwargs.get("known") is not None and "a" in index:
+            index.remove("a")  # a write lands between the fingerprinting and the lookup
+        return prints
+
+    monkeypatch.setattr(dedup.index, "fingerprint", racing)
+    found = index.match(TEASER)[0]
+    assert found is not None
+    assert found.cluster == cluster
+    assert found.similarity < 1.0
+    assert found.containment is not None
+    assert found.containment > 0.9

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedup
+from dedup.fingerprint import fingerprint
 from dedup.lsh import LSHIndex, band_keys, candidate_pairs
 from dedup.minhash import MinHasher, jaccard_estimate
 from dedup.normalize import normalize
@@ -197,3 +198,24 @@ def test_lsh_index_finds_exactly_the_live_ids_sharing_a_band(
         if any(signature[b * 2 : b * 2 + 2] == probe[b * 2 : b * 2 + 2] for b in range(3))
     }
     assert index.query(np.array(probe, dtype=np.uint32)) == expected
+
+
+@given(st.lists(PARAGRAPH, max_size=8), st.data())
+def test_fingerprint_leaves_only_known_keys_unsigned(
+    paragraphs: list[str], data: st.DataObject
+) -> None:
+    """With ``known`` keys, those rows get a zero signature and count; every other row is the
+    fingerprint it would have had without them."""
+    config = dedup.DedupConfig()
+    plain = fingerprint(paragraphs, config)
+    keys = plain.keys.tolist()
+    known = set(data.draw(st.lists(st.sampled_from(keys), unique=True))) if keys else set()
+    partial = fingerprint(paragraphs, config, known=known)
+    assert partial.keys.tolist() == keys
+    for row, key in enumerate(keys):
+        if key in known:
+            assert partial.counts[row] == 0
+            assert not partial.signatures[row].any()
+        else:
+            assert partial.counts[row] == plain.counts[row]
+            assert (partial.signatures[row] == plain.signatures[row]).all()
