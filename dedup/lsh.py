@@ -179,8 +179,10 @@ class LSHIndex:
     the index is one sorted uint64 array of ``record << 32 | id``, so it is the concatenation
     of per-band sorted runs. A bulk load sorts each band on its own, in two threads (numpy's
     sort releases the GIL); later additions wait in a small dictionary, then are sorted alone
-    and inserted in one linear pass once they grow past an eighth of the array. Records are
-    queried with a vectorised binary search, plus the dictionary. The rest of the record key is a
+    and inserted in one linear pass once they grow past an eighth of the array. A directory
+    on the top bits of the records (about two records per entry) takes a query straight to
+    the few slots that can hold its records, without a binary search; the dictionary is
+    looked up too. The rest of the record key is a
     hash of the band key: a chance collision (``bands * n / 2**hash_bits`` spurious candidates
     per query) fails verification, so it costs a comparison, never a wrong match. Removal
     marks an id dead; ids must never be reused.
@@ -200,10 +202,12 @@ class LSHIndex:
 
     __slots__ = (
         "_dead",
+        "_directory",
         "_hash_bits",
         "_packed",
         "_pending",
         "_pending_size",
+        "_shift",
         "bands",
         "rows",
     )
@@ -212,7 +216,7 @@ class LSHIndex:
         self.bands = bands
         self.rows = rows
         self._hash_bits = 32 - max(1, (bands - 1).bit_length())
-        self._packed = np.empty(0, dtype=np.uint64)
+        self._set(np.empty(0, dtype=np.uint64))
         self._pending: dict[int, list[int]] = {}
         self._pending_size = 0
         self._dead: set[int] = set()
@@ -268,7 +272,7 @@ class LSHIndex:
             new = new[~np.isin(new & _LOW, dead)]
         if new.size * 4 < old.size:  # a few additions: sort them, insert in one pass
             new.sort()
-            self._packed = np.insert(old, np.searchsorted(old, new), new)
+            self._set(np.insert(old, np.searchsorted(old, new), new))
             return
         starts = np.arange(self.bands + 1, dtype=np.uint64) << np.uint64(32 + self._hash_bits)
         old_bounds = np.searchsorted(old, starts)
@@ -282,7 +286,17 @@ class LSHIndex:
             return run
 
         with ThreadPoolExecutor(max_workers=2) as pool:
-            self._packed = np.concatenate(list(pool.map(band_run, range(self.bands))))
+            self._set(np.concatenate(list(pool.map(band_run, range(self.bands)))))
+
+    def _set(self, packed: npt.NDArray[np.uint64]) -> None:
+        """Adopt a new sorted array and index it by the top bits of its records: entry ``p``
+        of the directory is where the records starting with the bits ``p`` begin."""
+        self._packed = packed
+        bits = min(22, max(8, packed.size.bit_length() - 1))  # about two records per slot
+        self._shift = np.uint64(64 - bits)
+        starts = np.arange(1 << bits, dtype=np.uint64) << self._shift
+        directory = np.append(np.searchsorted(packed, starts), packed.size)
+        self._directory = directory.astype(np.int32 if packed.size < 1 << 31 else np.int64)
 
     def remove(self, key: int) -> None:
         """Remove ``key`` from every bucket."""
@@ -309,20 +323,18 @@ class LSHIndex:
         """
         records = self.record_keys(signatures)
         flat = records.reshape(-1)
-        start = flat.astype(np.uint64) << np.uint64(32)
         packed = self._packed
-        low = np.searchsorted(packed, start, side="left")
-        # Most records hit no bucket: search for the end of the buckets that exist only.
-        high = low.copy()
-        if packed.size:
-            found = packed[np.minimum(low, packed.size - 1)] >> np.uint64(32) == flat
-            hit = np.flatnonzero(found)
-            high[hit] = np.searchsorted(packed, start[hit] | _LOW, side="right")
+        # The directory narrows each record to the few array slots that share its top bits;
+        # the slots that hold the record itself are kept.
+        slot = (flat.astype(np.uint64) << np.uint64(32)) >> self._shift
+        low, high = self._directory[slot], self._directory[slot + np.uint64(1)]
         width = high - low
-        owner = np.repeat(np.arange(flat.size, dtype=np.int64) // self.bands, width)
         first = np.cumsum(width) - width
         at = np.repeat(low - first, width) + np.arange(int(width.sum()), dtype=np.int64)
-        queries, ids = [owner], [(packed[at] & _LOW).astype(np.int64)]
+        asked = np.repeat(np.arange(flat.size, dtype=np.int64), width)
+        held = packed[at]
+        same = (held >> np.uint64(32)) == flat[asked]
+        queries, ids = [asked[same] // self.bands], [(held[same] & _LOW).astype(np.int64)]
         if self._pending:
             extra = [
                 (row // self.bands, key)
