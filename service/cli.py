@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 import time
@@ -104,9 +103,9 @@ def run_serve(args: argparse.Namespace) -> int:
             from service.processes import serve_processes  # noqa: PLC0415
 
             return serve_processes(settings)
-        from service.app import serve  # noqa: PLC0415 - aiohttp loads only when the service runs
+        from service.app import run  # noqa: PLC0415 - aiohttp loads only when the service runs
 
-        asyncio.run(serve(settings))
+        run(settings)
     except DedupError as exc:
         print(f"dedup serve: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -15,7 +15,6 @@ A worker whose parent disappears stops by itself.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import multiprocessing
 import os
@@ -213,7 +212,7 @@ def _worker(
 ) -> None:
     """A worker process: serve on its own socket on the shared port (``place`` is the family
     and the address) until SIGTERM or the parent's end."""
-    from service.app import serve  # noqa: PLC0415 - the parent never loads aiohttp
+    from service.app import run  # noqa: PLC0415 - the parent never loads aiohttp
     from service.cli import configure_logging  # noqa: PLC0415
 
     configure_logging(settings)
@@ -227,7 +226,7 @@ def _worker(
     threading.Thread(target=watch_parent, daemon=True, name="dedup-orphan-check").start()
     try:
         sock = _socket(*place, listen=True)
-        asyncio.run(serve(settings, sock=sock, on_ready=lambda urls: ready.set()))
+        run(settings, sock=sock, on_ready=lambda urls: ready.set())
     except (DedupError, OSError) as exc:  # no store or no port: the parent reports the exit
         print(f"dedup serve: {exc}", file=sys.stderr)
         sys.exit(EXIT_ERROR)
