@@ -217,6 +217,10 @@ class Batcher(Generic[P]):
                 self._wake.clear()
                 await self._wake.wait()
                 continue
+            if self._inline_chars >= 0:
+                # One more turn of the loop first: requests whose bytes have already arrived
+                # join this round, so a round of the inline path serves more of them at once.
+                await asyncio.sleep(0)
             batch = self._take()
             if not batch:
                 continue
