@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import bisect
-import json
 import threading
-from collections.abc import Callable, Container, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Container, Iterable, Sequence
+from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 
@@ -16,7 +15,6 @@ from dedup.config import DedupConfig
 from dedup.errors import (
     ConfigError,
     DuplicateKeyError,
-    IncompatibleSignatureError,
     StoreError,
     UnknownKeyError,
 )
@@ -28,14 +26,13 @@ from dedup.replay import load, replay
 from dedup.sqlitestore import SQLiteStore
 from dedup.state import DocSlot, IndexState
 from dedup.store import MemoryStore, Store
+from dedup.storeconfig import config_settings, settle_config
 
 __all__ = ["AddResult", "Assigned", "ClusterInfo", "ClusterSummary", "Document", "Index", "Stats"]
 
 STORE_FILE = "dedup.sqlite3"
 # Representative texts cached by paragraph slot (slots are never reused, so never stale).
 _TEXT_CACHE = 65536
-# Parameters that change signatures: a store made with others cannot be reused.
-_SIGNATURE_PARAMS = ("num_perm", "seed", "ngram")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +103,7 @@ class Index:
 
     def __init__(self, config: DedupConfig | None = None, store: Store | None = None) -> None:
         self._store: Store = store if store is not None else MemoryStore()
-        self.config = _settle_config(self._store, config)
+        self.config = settle_config(self._store, config)
         self._lock = threading.RLock()
         self._state = IndexState(self.config)
         self._texts: dict[int, str] = {}
@@ -135,7 +132,7 @@ class Index:
                     raise StoreError(
                         f"{path} already holds an index; save to a new file or delete it first"
                     )
-                target.save_settings(_config_settings(self.config))
+                target.save_settings(config_settings(self.config))
                 target.write(list(self._store.documents()), [], list(self._store.entries()), [])
             finally:
                 target.close()
@@ -186,14 +183,23 @@ class Index:
         """Return a cluster's size, documents and representative text, without members."""
         with self._lock:
             self._refresh()
-            cluster = self._cluster(cluster_id)
-            state = self._state
-            return ClusterSummary(
-                cluster_id,
-                int(state.size.view()[cluster]),
-                int(state.docs.view()[cluster]),
-                self._representative_text(cluster),
-            )
+            return self._summary(cluster_id, self._cluster(cluster_id))
+
+    def cluster_summaries(self, cluster_ids: Iterable[str]) -> dict[str, ClusterSummary]:
+        """Return the summaries of several clusters at once; unknown ids are left out."""
+        with self._lock:
+            self._refresh()
+            known = self._state.cluster_of_id
+            return {cid: self._summary(cid, known[cid]) for cid in set(cluster_ids) if cid in known}
+
+    def _summary(self, cluster_id: str, cluster: int) -> ClusterSummary:
+        state = self._state
+        return ClusterSummary(
+            cluster_id,
+            int(state.size.view()[cluster]),
+            int(state.docs.view()[cluster]),
+            self._representative_text(cluster),
+        )
 
     def cluster_info(self, cluster_id: str) -> ClusterInfo:
         """Return one cluster with its members in insertion order."""
@@ -379,26 +385,3 @@ def _parse_cursor(cursor: str | None) -> tuple[int, str] | None:
     if not sep or not (docs.isascii() and docs.isdigit()) or not cluster_id:
         raise ConfigError(f"cursor {cursor!r} is malformed; pass the cursor of the previous page")
     return (-int(docs), cluster_id)
-
-
-def _config_settings(config: DedupConfig) -> dict[str, str]:
-    return {"config": json.dumps(asdict(config), sort_keys=True)}
-
-
-def _settle_config(store: Store, config: DedupConfig | None) -> DedupConfig:
-    """Use the store's config, or record the given one in a new store; refuse a mismatch."""
-    saved = store.settings().get("config")
-    if saved is None:
-        config = config or DedupConfig()
-        store.save_settings(_config_settings(config))
-        return config
-    stored = DedupConfig(**json.loads(saved))
-    if config is None:
-        return stored
-    for name in _SIGNATURE_PARAMS:
-        if getattr(config, name) != getattr(stored, name):
-            raise IncompatibleSignatureError(
-                f"the store was built with {name}={getattr(stored, name)}, not "
-                f"{getattr(config, name)}; open it without overriding {name}, or use a new store"
-            )
-    return config

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import orjson
 
-from dedup.errors import UnknownKeyError
 from dedup.index import AddResult, ClusterSummary, Index
 from dedup.match import Match
 from service.errors import ApiError
@@ -138,12 +137,15 @@ def match_round(
         return answers
     try:
         found = index.match_many([t for i in kept for t in requests[i].texts])
-        clusters: dict[str, ClusterSummary | None] = {}
+        # Each cluster once, in one call; one a concurrent DELETE removed since is left out.
+        clusters = index.cluster_summaries(
+            m.cluster for matches in found for m in matches if m is not None
+        )
         start = 0
         for i in kept:
             request = requests[i]
             mine = [
-                _paragraphs(index, clusters, matches)
+                _paragraphs(clusters, matches)
                 for matches in found[start : start + len(request.texts)]
             ]
             start += len(request.texts)
@@ -157,20 +159,13 @@ def match_round(
     return answers
 
 
-def _paragraphs(
-    index: Index, clusters: dict[str, ClusterSummary | None], matches: list[Match | None]
-) -> list[Json]:
+def _paragraphs(clusters: dict[str, ClusterSummary], matches: list[Match | None]) -> list[Json]:
     paragraphs: list[Json] = []
     for i, match in enumerate(matches):
         answer: Json | None = None
         if match is not None:
             cluster = match.cluster
-            if cluster not in clusters:
-                try:
-                    clusters[cluster] = index.cluster_summary(cluster)
-                except UnknownKeyError:  # removed by a concurrent DELETE since the match
-                    clusters[cluster] = None
-            info = clusters[cluster]
+            info = clusters.get(cluster)
             if info is not None:
                 answer = {
                     "cluster": cluster,

@@ -192,3 +192,13 @@ def test_a_paragraph_removed_while_matching_is_matched_by_similarity(
     assert found.similarity < 1.0
     assert found.containment is not None
     assert found.containment > 0.9
+
+
+def test_cluster_summaries_read_several_clusters_at_once() -> None:
+    """cluster_summaries() gives what cluster_summary() gives, and leaves unknown ids out."""
+    index = dedup.Index()
+    added = index.add("a", f"{TEASER}\n\n{OTHER}")
+    ids = [p.cluster for p in added.paragraphs]
+    found = index.cluster_summaries([*ids, ids[0], "no-such-cluster"])
+    assert found == {cid: index.cluster_summary(cid) for cid in ids}
+    assert index.cluster_summaries([]) == {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -272,14 +272,14 @@ async def test_concurrent_matches_answer_as_alone(
     client.app[MATCHER].run_inline(-1, lambda: False)
     gate = Gate(monkeypatch, "match_many")
     gate.index = client.app[INDEX]
-    summaries: list[str] = []
-    original = Index.cluster_summary
+    summaries: list[set[str]] = []
+    original = Index.cluster_summaries
 
-    def summary(index: Index, cluster: str) -> Any:
-        summaries.append(cluster)
-        return original(index, cluster)
+    def summary(index: Index, clusters: Iterable[str]) -> Any:
+        summaries.append(set(clusters))
+        return original(index, summaries[-1])
 
-    monkeypatch.setattr(Index, "cluster_summary", summary)
+    monkeypatch.setattr(Index, "cluster_summaries", summary)
     first = asyncio.create_task(call(client, "/v1/match", json={"text": "nothing like it"}))
     await gate.wait_entered()
     tasks = [asyncio.create_task(call(client, "/v1/match", **r)) for r in requests]
@@ -299,7 +299,7 @@ async def test_concurrent_matches_answer_as_alone(
         if p["match"] is not None
     ]
     assert len(matched) > len(set(matched)) > 1
-    assert sorted(summaries) == sorted(set(matched))
+    assert summaries == [set(), set(matched)]  # one read of the clusters per round
 
 
 async def test_small_match_rounds_run_on_the_loop_only_while_no_core_call_runs(

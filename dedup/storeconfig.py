@@ -1,0 +1,39 @@
+"""The config a store was made with: recorded in a new store, checked when one is reopened."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from dedup.config import DedupConfig
+from dedup.errors import IncompatibleSignatureError
+from dedup.store import Store
+
+__all__ = ["config_settings", "settle_config"]
+
+# Parameters that change signatures: a store made with others cannot be reused.
+_SIGNATURE_PARAMS = ("num_perm", "seed", "ngram")
+
+
+def config_settings(config: DedupConfig) -> dict[str, str]:
+    """The settings rows that record ``config`` in a store."""
+    return {"config": json.dumps(asdict(config), sort_keys=True)}
+
+
+def settle_config(store: Store, config: DedupConfig | None) -> DedupConfig:
+    """Use the store's config, or record the given one in a new store; refuse a mismatch."""
+    saved = store.settings().get("config")
+    if saved is None:
+        config = config or DedupConfig()
+        store.save_settings(config_settings(config))
+        return config
+    stored = DedupConfig(**json.loads(saved))
+    if config is None:
+        return stored
+    for name in _SIGNATURE_PARAMS:
+        if getattr(config, name) != getattr(stored, name):
+            raise IncompatibleSignatureError(
+                f"the store was built with {name}={getattr(stored, name)}, not "
+                f"{getattr(config, name)}; open it without overriding {name}, or use a new store"
+            )
+    return config
