@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import socket
@@ -47,6 +48,9 @@ WRITE_BOUNDS = Bounds(WRITE_ROUND_DOCS, 16 * MIB, 4096, 64 * MIB)
 # A match round holds at most 256 texts or 1 Mi characters (a single paragraph is ~500); at
 # most 8192 texts or 32 Mi characters wait for it.
 MATCH_BOUNDS = Bounds(256, MIB, 8192, 32 * MIB)
+# Allocations between young-generation collections (CPython's default is 700): a request
+# allocates a few hundred objects, nearly all freed by reference counting.
+GC_THRESHOLDS = (20_000, 20, 20)
 # Seconds between two looks at the store for other processes' writes.
 FOLLOW_INTERVAL = 1.0
 # A match round of at most 32 Ki characters (some 64 paragraphs, a few ms) runs on the loop
@@ -231,6 +235,10 @@ async def serve(
             else web.SockSite(runner, sock)
         )
         await site.start()
+        # What start-up made (the index, the app) lives as long as the process: keep the
+        # collector from scanning it again and again, and collect young objects less often.
+        gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
         on_ready(_urls(runner.addresses))
         await stop.wait()
         log.info("stopping", extra={"fields": {"event": "stopping"}})
