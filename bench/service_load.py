@@ -113,25 +113,18 @@ def _window(
     args: argparse.Namespace, service: Service, bodies: list[bytes], concurrency: int
 ) -> LoadSummary:
     """One measured window of match load on ``service``, driven by the chosen client."""
-    url = service.url + "/v1/match"
-    if args.client == "wrk":
-        return wrk.load_window(
-            url,
-            bodies,
-            concurrency=concurrency,
-            seconds=args.duration,
-            warmup=args.warmup,
-            server_cpu=service.cpu_seconds,
-        )
-    return asyncio.run(
-        load_window(
-            url,
-            bodies,
-            concurrency=concurrency,
-            seconds=args.duration,
-            warmup=args.warmup,
-            server_cpu=service.cpu_seconds,
-        )
+    window = (
+        wrk.load_window
+        if args.client == "wrk"
+        else lambda *a, **kw: asyncio.run(load_window(*a, **kw))
+    )
+    return window(
+        service.url + "/v1/match",
+        bodies,
+        concurrency=concurrency,
+        seconds=args.duration,
+        warmup=args.warmup,
+        server_cpu=service.cpu_seconds,
     )
 
 

@@ -9,6 +9,7 @@ prints a JSON summary when the window ends.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -94,7 +95,7 @@ def _run(
         "--duration", f"{max(1, round(seconds))}s", "--timeout", "60s",
         "--script", str(script), url,
     ]  # fmt: skip
-    env = {"DEDUP_WRK_BODIES": str(bodies_file), "DEDUP_WRK_OFFSET": str(offset)}
+    env = {**os.environ, "DEDUP_WRK_BODIES": str(bodies_file), "DEDUP_WRK_OFFSET": str(offset)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(
         command, capture_output=True, text=True, env=env, timeout=seconds + 120, check=False

@@ -195,12 +195,14 @@ def run(
 ) -> None:
     """Run :func:`serve` to its end on uvloop (a faster event loop, where it is installed:
     everywhere but on Windows), else on asyncio's own loop."""
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None
     try:
         import uvloop  # noqa: PLC0415 - optional: not on Windows
     except ImportError:
-        asyncio.run(serve(settings, sock=sock, on_ready=on_ready))
-        return
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        pass
+    else:
+        loop_factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
         runner.run(serve(settings, sock=sock, on_ready=on_ready))
 
 

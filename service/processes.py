@@ -4,13 +4,14 @@ The parent reserves the port, then starts ``--processes`` workers (fresh interpr
 ``spawn`` method). Each worker loads the index from the store and listens on a socket of its own
 on that port (``SO_REUSEPORT``): the kernel spreads new connections over the workers by a hash
 of their addresses. (With one shared socket, the first worker to wake would accept every
-connection of a burst.) Writes stay correct
-because every worker plans its writes under the store's write lock against the latest state,
-and replays the others' writes before it reads (:mod:`dedup.replay`).
+connection of a burst.) Writes stay correct because every worker plans its writes under the
+store's write lock against the latest state, and replays the others' writes before it reads
+(:mod:`dedup.replay`).
 
 The parent logs ``listening`` once every worker is ready, restarts a worker that dies, and on
 SIGTERM or SIGINT passes SIGTERM on, so each worker drains its requests, and waits for them.
-A worker whose parent disappears stops by itself.
+(Ctrl-C in a terminal reaches the workers too; each drains the same way.) A worker whose
+parent disappears stops by itself.
 """
 
 from __future__ import annotations
@@ -216,7 +217,6 @@ def _worker(
     from service.cli import configure_logging  # noqa: PLC0415
 
     configure_logging(settings)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
 
     def watch_parent() -> None:
         while os.getppid() == parent:
