@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         batch = read_batch(pages, config, jobs=args.jobs)
         times["read + fingerprint"].append(time.perf_counter() - start)
         start = time.perf_counter()
-        link(batch.prints, config)
+        link(batch.prints, config, threads=args.jobs)
         times["link"].append(time.perf_counter() - start)
         start = time.perf_counter()
         dedup.cluster(pages, config, jobs=args.jobs)

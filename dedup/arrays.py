@@ -7,7 +7,7 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["follow_roots", "sorted_unique"]
+__all__ = ["fmix64", "follow_roots", "sorted_unique"]
 
 _T = TypeVar("_T", bound=np.generic)
 
@@ -29,6 +29,27 @@ def sorted_unique(values: npt.NDArray[_T]) -> npt.NDArray[_T]:
     keep[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
     return ordered[keep]
+
+
+_FMIX1 = np.uint64(0xFF51AFD7ED558CCD)
+_FMIX2 = np.uint64(0xC4CEB9FE1A85EC53)
+_U33 = np.uint64(33)
+
+
+def fmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """Return murmur3's 64-bit finaliser of each value: a bijection that spreads every input
+    bit over all output bits.
+
+    Example:
+        >>> fmix64(np.array([0, 1], dtype=np.uint64)).tolist()
+        [0, 12994781566227106604]
+    """
+    x = x ^ (x >> _U33)
+    x *= _FMIX1
+    x ^= x >> _U33
+    x *= _FMIX2
+    x ^= x >> _U33
+    return x
 
 
 def follow_roots(parent: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

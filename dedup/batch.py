@@ -19,7 +19,7 @@ from dedup.errors import ConfigError, InputError
 from dedup.fingerprint import Fingerprints, Signed, fingerprint
 from dedup.paragraphs import split_paragraphs
 
-__all__ = ["Batch", "PageLike", "Progress", "read_batch"]
+__all__ = ["Batch", "PageLike", "Progress", "check_jobs", "read_batch"]
 
 PageLike = tuple[str, str] | Mapping[str, object]
 Progress = Callable[[int, int], None]
@@ -68,7 +68,7 @@ def read_batch(
     repeated on 50,000 pages is fingerprinted once. Fingerprinting runs in ``jobs`` worker
     processes (None: all cores) while reading goes on; the result is the same for any ``jobs``.
     """
-    workers = _check_jobs(jobs)
+    workers = check_jobs(jobs)
     doc_ids: list[str] = []
     raw_index: dict[str, int] = {}
     raw_texts: list[str] = []
@@ -131,7 +131,8 @@ def _page_fields(page: PageLike, number: int) -> tuple[str, str]:
     return doc_id, text
 
 
-def _check_jobs(jobs: int | None) -> int:
+def check_jobs(jobs: int | None) -> int:
+    """Return the number of worker processes ``jobs`` asks for (None: all cores)."""
     if jobs is None:
         return os.cpu_count() or 1
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:

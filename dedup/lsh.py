@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from dedup.arrays import sorted_unique
+from dedup.arrays import fmix64, sorted_unique
 from dedup.errors import ConfigError, IncompatibleSignatureError
 
 __all__ = ["LSHIndex", "band_keys", "candidate_pairs", "collision_probability", "optimal_params"]
@@ -111,7 +112,12 @@ def band_keys(signatures: npt.NDArray[np.uint32], bands: int, rows: int) -> npt.
 
 
 def candidate_pairs(
-    signatures: npt.NDArray[np.uint32], bands: int, rows: int, *, window: int = 16
+    signatures: npt.NDArray[np.uint32],
+    bands: int,
+    rows: int,
+    *,
+    window: int = 16,
+    threads: int = 1,
 ) -> npt.NDArray[np.int64]:
     """Return the candidate pairs of a batch by sorting band keys (no per-band dictionaries).
 
@@ -122,11 +128,18 @@ def candidate_pairs(
     quadratic number of pairs. Every pair that agrees on a whole band therefore ends up in the
     same connected component of the candidate graph.
 
+    Each band is one ``np.sort`` of uint64 values: the top bits are a hash of the band key,
+    the low ``ceil(log2 n)`` bits the row, scrambled by a per-band bijection (the tie order).
+    A chance collision of two truncated hashes (about ``n**2 / 2**(65 - log2 n)`` per band)
+    adds a candidate that verification rejects.
+
     Args:
         signatures: (n_docs, num_perm) uint32.
         bands: number of bands.
         rows: rows per band.
         window: how many following bucket members each member is paired with.
+        threads: bands are shared among this many threads (numpy's sort releases the GIL);
+            the result is the same for any number.
 
     Returns:
         (n_pairs, 2) int64, each row ``(i, j)`` with ``i < j``, sorted and without repeats.
@@ -140,28 +153,59 @@ def candidate_pairs(
     if n < 2:
         return np.empty((0, 2), dtype=np.int64)
     keys = band_keys(signatures, bands, rows)
-    ids = np.arange(n, dtype=np.uint64)
-    # A pair (i, j) is packed as i * n + j, in order of (i, j): in uint32 when that fits, which
-    # halves the final sort of the pairs found by every band (most are found by several).
-    packing = np.uint32 if n <= 1 << 16 else np.uint64
-    width = packing(n)
-    found: list[npt.NDArray[np.uint32] | npt.NDArray[np.uint64]] = []
-    for band in range(bands):  # one sort per band, everything inside is vectorised
-        multiplier = np.uint64(_ROW_MIX[band % len(_ROW_MIX)])
-        tiebreak = (ids * multiplier) >> np.uint64(32)
-        order = np.lexsort((tiebreak, keys[:, band]))
-        sorted_keys = keys[order, band]
-        for step in range(1, min(window, n - 1) + 1):
-            same = sorted_keys[step:] == sorted_keys[:-step]
-            if not same.any():
-                break
-            left = order[:-step][same].astype(packing)
-            right = order[step:][same].astype(packing)
-            found.append(np.minimum(left, right) * width + np.maximum(left, right))
-    if not found:
-        return np.empty((0, 2), dtype=np.int64)
-    first, second = np.divmod(sorted_unique(np.concatenate(found)), width)
+    join = _BandJoin(keys, window)
+    threads = max(1, min(threads, bands))
+    if threads == 1:
+        found = join.run(range(bands))
+    else:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            parts = list(pool.map(join.run, [range(t, bands, threads) for t in range(threads)]))
+        found = np.concatenate(parts)
+        found.sort(kind="stable")  # merges the sorted parts in linear time
+        found = found[np.concatenate(([True], found[1:] != found[:-1]))] if found.size else found
+    first, second = np.divmod(found, join.width)
     return np.stack((first, second), axis=1).astype(np.int64)
+
+
+class _BandJoin:
+    """The band join of :func:`candidate_pairs` over a subset of the bands."""
+
+    def __init__(self, keys: npt.NDArray[np.uint64], window: int) -> None:
+        self.keys = keys
+        n = keys.shape[0]
+        self.window = min(window, n - 1)
+        self.id_bits = max(1, (n - 1).bit_length())
+        self.ids = np.arange(n, dtype=np.uint64)
+        # A pair (i, j) is packed as i * n + j, in order of (i, j): in uint32 when that fits,
+        # which halves the sort of the pairs found by every band (most are found by several).
+        self.packing: type[np.unsignedinteger[Any]] = np.uint32 if n <= 1 << 16 else np.uint64
+        self.width = self.packing(n)
+
+    def run(self, bands: range) -> npt.NDArray[np.unsignedinteger[Any]]:
+        """Return the packed candidate pairs found in ``bands``, sorted, without repeats."""
+        modulus = 1 << self.id_bits
+        mask = np.uint64(modulus - 1)
+        shift = np.uint64(self.id_bits)
+        found = []
+        for band in bands:  # one sort per band, everything inside is vectorised
+            odd = int(_ROW_MIX[band % len(_ROW_MIX)]) % modulus | 1
+            scrambled = (self.ids * np.uint64(odd)) & mask  # a bijection of the row numbers
+            values = fmix64(self.keys[:, band] ^ _BAND_SALT[band % _BAND_SALT.size])
+            values &= ~mask
+            values |= scrambled
+            values.sort()
+            buckets = values >> shift
+            order = ((values & mask) * np.uint64(pow(odd, -1, modulus))) & mask
+            for step in range(1, self.window + 1):
+                same = buckets[step:] == buckets[:-step]
+                if not same.any():
+                    break
+                left = order[:-step][same].astype(self.packing)
+                right = order[step:][same].astype(self.packing)
+                found.append(np.minimum(left, right) * self.width + np.maximum(left, right))
+        if not found:
+            return np.empty(0, dtype=self.packing)
+        return sorted_unique(np.concatenate(found))
 
 
 _LOW = np.uint64(0xFFFFFFFF)

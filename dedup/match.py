@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +56,7 @@ def score_pairs(
     *,
     others: npt.NDArray[np.uint32] | None = None,
     other_counts: npt.NDArray[np.int64] | None = None,
+    threads: int = 1,
 ) -> Scores:
     """Estimate similarity and containment for candidate pairs and apply the match rule.
 
@@ -70,14 +72,24 @@ def score_pairs(
         config: thresholds.
         others: signatures the second column indexes, if not ``signatures`` itself.
         other_counts: their shingle counts.
+        threads: chunks of pairs are compared in this many threads (numpy releases the GIL).
     """
     second_sigs = signatures if others is None else others
     second_counts = counts if other_counts is None else other_counts
     similarity = np.empty(pairs.shape[0], dtype=np.float64)
-    for low in range(0, pairs.shape[0], _CHUNK):  # one step per 32k pairs
+
+    def compare(low: int) -> None:  # one step per 32k pairs
         part = pairs[low : low + _CHUNK]
         agree = np.count_nonzero(signatures[part[:, 0]] == second_sigs[part[:, 1]], axis=1)
         similarity[low : low + _CHUNK] = agree / signatures.shape[1]
+
+    chunks = range(0, pairs.shape[0], _CHUNK)
+    if threads > 1 and len(chunks) > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(compare, chunks))
+    else:
+        for low in chunks:
+            compare(low)
     count_a, count_b = counts[pairs[:, 0]], second_counts[pairs[:, 1]]
     containment = containment_estimate(similarity, count_a, count_b)
     long_enough = np.minimum(count_a, count_b) >= config.min_containment_shingles

@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dedup.arrays import sorted_unique
-from dedup.batch import PageLike, Progress, read_batch
+from dedup.batch import PageLike, Progress, check_jobs, read_batch
 from dedup.config import DedupConfig
 from dedup.fingerprint import Fingerprints
 from dedup.lsh import candidate_pairs
@@ -49,8 +49,9 @@ def cluster(
         [(2, 2, (('a', 1), ('b', 1)))]
     """
     config = config or DedupConfig()
-    batch = read_batch(pages, config, jobs=jobs, progress=progress)
-    raw_labels = link(batch.prints, config)
+    workers = check_jobs(jobs)
+    batch = read_batch(pages, config, jobs=workers, progress=progress)
+    raw_labels = link(batch.prints, config, threads=workers)
     return _assemble(
         batch.doc_ids,
         doc_of=batch.para_doc,
@@ -61,12 +62,13 @@ def cluster(
     )
 
 
-def link(prints: Fingerprints, config: DedupConfig) -> npt.NDArray[np.int64]:
+def link(prints: Fingerprints, config: DedupConfig, *, threads: int = 1) -> npt.NDArray[np.int64]:
     """Label each fingerprinted paragraph with its near-duplicate component.
 
     Exact keys are collapsed first; the distinct ones are LSH-joined by sorting band keys,
     candidates are verified with :func:`dedup.match.score_pairs`, and the matches are merged
-    with union-find.
+    with union-find. ``threads`` share the join and the verification; the labels are the same
+    for any number.
 
     Returns:
         (n,) int64 labels: two paragraphs share a label iff they are in one component; the
@@ -76,7 +78,11 @@ def link(prints: Fingerprints, config: DedupConfig) -> npt.NDArray[np.int64]:
         return np.empty(0, dtype=np.int64)
     first, of_row = prints.distinct()
     pairs, scores = verified_pairs(
-        prints.signatures[first], prints.counts[first], config, window=config.bucket_window
+        prints.signatures[first],
+        prints.counts[first],
+        config,
+        window=config.bucket_window,
+        threads=threads,
     )
     # Distinct keys are in order of first appearance, so a component's smallest member
     # (its union-find label) is its earliest paragraph.
@@ -91,6 +97,7 @@ def verified_pairs(
     config: DedupConfig,
     *,
     window: int,
+    threads: int = 1,
 ) -> tuple[npt.NDArray[np.int64], Scores]:
     """Return the LSH candidate pairs among paragraphs with words, and their scores.
 
@@ -99,14 +106,17 @@ def verified_pairs(
         counts: (n,) int64 distinct shingles; paragraphs without any are left out.
         config: banding and match thresholds.
         window: bucket neighbours per member (see :func:`dedup.lsh.candidate_pairs`).
+        threads: threads that share the join and the verification.
 
     Returns:
         (n_pairs, 2) int64 pairs ``(i, j)`` with ``i < j``, and their scores.
     """
     with_words = np.flatnonzero(counts > 0)
-    local = candidate_pairs(signatures[with_words], config.bands, config.rows, window=window)
+    local = candidate_pairs(
+        signatures[with_words], config.bands, config.rows, window=window, threads=threads
+    )
     pairs = with_words[local]
-    return pairs, score_pairs(signatures, counts, pairs, config)
+    return pairs, score_pairs(signatures, counts, pairs, config, threads=threads)
 
 
 def _assemble(

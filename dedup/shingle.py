@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import xxhash
 
-from dedup.arrays import sorted_unique
+from dedup.arrays import fmix64, sorted_unique
 
 __all__ = ["Shingles", "shingle"]
 
@@ -19,9 +19,6 @@ _POSITION = np.array(
     [(0x9E3779B97F4A7C15 * (2 * k + 1) + 0x632BE59BD9B4E019) % 2**64 | 1 for k in range(65)],
     dtype=np.uint64,
 )
-_FMIX1 = np.uint64(0xFF51AFD7ED558CCD)
-_FMIX2 = np.uint64(0xC4CEB9FE1A85EC53)
-_U33 = np.uint64(33)
 _U32 = np.uint64(32)
 
 
@@ -51,15 +48,6 @@ class Shingles:
     def of(self, i: int) -> npt.NDArray[np.uint32]:
         """Return the distinct shingle hashes of paragraph ``i``."""
         return self.hashes[self.offsets[i] : self.offsets[i + 1]]
-
-
-def _fmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-    x = x ^ (x >> _U33)
-    x *= _FMIX1
-    x ^= x >> _U33
-    x *= _FMIX2
-    x ^= x >> _U33
-    return x
 
 
 def shingle(normalized: Sequence[bytes | list[bytes]], ngram: int, seed: int = 0) -> Shingles:
@@ -117,7 +105,7 @@ def shingle(normalized: Sequence[bytes | list[bytes]], ngram: int, seed: int = 0
             acc += term
         combined.append(acc)
         owners.append(short)
-    mixed = _fmix64(np.concatenate(combined) ^ np.uint64(seed & 0xFFFFFFFFFFFFFFFF)) >> _U32
+    mixed = fmix64(np.concatenate(combined) ^ np.uint64(seed & 0xFFFFFFFFFFFFFFFF)) >> _U32
 
     # Distinct shingles per paragraph: sort (paragraph, hash) pairs packed in one uint64.
     packed = sorted_unique((np.concatenate(owners).astype(np.uint64) << _U32) | mixed)

@@ -112,6 +112,7 @@ def test_lsh_finds_every_pair_agreeing_on_a_band(rows_values: list[list[int]], w
     wide = {tuple(p) for p in candidate_pairs(sigs, 4, 2, window=n).tolist()}
     assert agreeing == wide
     narrow = candidate_pairs(sigs, 4, 2, window=window)
+    assert np.array_equal(candidate_pairs(sigs, 4, 2, window=window, threads=3), narrow)
     labels = components(n, narrow)
     assert all(labels[i] == labels[j] for i, j in agreeing)
     assert {tuple(p) for p in narrow.tolist()} <= agreeing
