@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,7 +15,14 @@ from dedup.minhash import MinHasher
 from dedup.normalize import words
 from dedup.shingle import shingle
 
-__all__ = ["Fingerprints", "exact_key", "fingerprint", "hasher_for"]
+__all__ = [
+    "Fingerprints",
+    "exact_key",
+    "exact_keys",
+    "fingerprint",
+    "hasher_for",
+    "sign_normalized",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,16 +94,38 @@ def exact_key(raw: str, normalized: bytes) -> int:
     return xxhash.xxh3_64_intdigest(folded.encode("utf-8", "surrogatepass"))
 
 
-# What a memo keeps per normalised text: its signature (a row view) and shingle count.
-Signed = dict[bytes, tuple[npt.NDArray[np.uint32], int]]
+def exact_keys(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint64], list[bytes]]:
+    """Return the exact keys and the normalised forms of raw paragraphs.
+
+    With :func:`sign_normalized`, this is :func:`fingerprint` in two steps, so that a batch
+    can sign each distinct normalised text once, wherever it first appeared.
+
+    Example:
+        >>> keys, normalized = exact_keys(["Peru’s coup…", "PERU'S COUP"])
+        >>> normalized, bool(keys[0] == keys[1])
+        ([b'perus coup', b'perus coup'], True)
+    """
+    normalized = [b" ".join(words(text)) for text in texts]
+    keys = np.fromiter(map(exact_key, texts, normalized), dtype=np.uint64, count=len(texts))
+    return keys, normalized
+
+
+def sign_normalized(
+    normalized: Sequence[bytes | list[bytes]], config: DedupConfig
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
+    """Return the signatures and distinct shingle counts of normalised texts.
+
+    Each text is given as the bytes :func:`exact_keys` returns or as its list of words; the
+    rows equal those :func:`fingerprint` gives the raw texts they came from.
+    """
+    shingles = shingle(normalized, config.ngram, config.seed)
+    return hasher_for(config.num_perm, config.seed, config.ngram).sign(shingles), shingles.counts
 
 
 def fingerprint(
     texts: Sequence[str],
     config: DedupConfig,
     *,
-    memo: Signed | None = None,
-    memo_limit: int = 1 << 16,
     known: Container[int] | None = None,
 ) -> Fingerprints:
     """Normalise, key, shingle and sign a batch of raw paragraphs.
@@ -107,11 +135,6 @@ def fingerprint(
     Args:
         texts: raw paragraphs.
         config: MinHash parameters.
-        memo: signatures already computed with this config, by normalised text. Raw texts
-            that differ only in case or punctuation normalise alike: those found here, or
-            earlier in the batch, are copied instead of shingled and signed again (the result
-            is the same). New ones are added while the memo holds fewer than ``memo_limit``.
-        memo_limit: bound on the memo's entries.
         known: exact keys that need no signature (an index matches them exactly): their rows
             get a zero signature and a shingle count of 0, as a paragraph without words.
     """
@@ -119,48 +142,11 @@ def fingerprint(
     normalized = [b" ".join(w) for w in split]
     keys = np.fromiter(map(exact_key, texts, normalized), dtype=np.uint64, count=len(texts))
     if known is None:
-        signatures, counts = _sign(split, normalized, config, memo, memo_limit)
+        signatures, counts = sign_normalized(split, config)
         return Fingerprints(keys, signatures, counts)
     todo = [row for row, key in enumerate(keys.tolist()) if key not in known]
     signatures = np.zeros((len(texts), config.num_perm), dtype=np.uint32)
     counts = np.zeros(len(texts), dtype=np.int64)
     if todo:
-        signatures[todo], counts[todo] = _sign(
-            [split[row] for row in todo],
-            [normalized[row] for row in todo],
-            config,
-            memo,
-            memo_limit,
-        )
+        signatures[todo], counts[todo] = sign_normalized([split[row] for row in todo], config)
     return Fingerprints(keys, signatures, counts)
-
-
-def _sign(
-    split: list[list[bytes]],
-    normalized: list[bytes],
-    config: DedupConfig,
-    memo: Signed | None,
-    memo_limit: int,
-) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
-    """Shingle and sign word lists (through the memo when there is one)."""
-    hasher = hasher_for(config.num_perm, config.seed, config.ngram)
-    if memo is None:
-        shingles = shingle(split, config.ngram, config.seed)
-        return hasher.sign(shingles), shingles.counts
-    first: dict[bytes, int] = {}  # the first row of each normalised text not in the memo
-    for row, text in enumerate(normalized):
-        if text not in memo and text not in first:
-            first[text] = row
-    shingles = shingle([split[row] for row in first.values()], config.ngram, config.seed)
-    signed = hasher.sign(shingles)
-    local = dict(zip(first, zip(signed, shingles.counts.tolist(), strict=True), strict=True))
-    found = [local.get(text) or memo[text] for text in normalized]
-    room = max(0, memo_limit - len(memo))
-    memo.update(itertools.islice(local.items(), room))
-    signatures = (
-        np.stack([sig for sig, _ in found])
-        if found
-        else np.empty((0, config.num_perm), dtype=np.uint32)
-    )
-    counts = np.fromiter((n for _, n in found), dtype=np.int64, count=len(found))
-    return signatures, counts

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -144,16 +147,33 @@ def test_output_is_the_same_for_any_jobs(paragraphs: list[str]) -> None:
 
 
 def test_worker_processes_give_the_same_output(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With tiny batches the pool really runs, and the result equals the inline one."""
-    monkeypatch.setattr("dedup.batch._BATCH", 8)
+    """With tiny batches the workers really key and sign, and the result equals the inline
+    one; typographic variants in different batches share their one signature."""
+    monkeypatch.setattr("dedup.batch.BATCH", 8)
+    monkeypatch.setattr("dedup.fingerprinter.BATCH", 8)
+    monkeypatch.setattr("dedup.fingerprinter._INLINE", 16)
+    submitted: list[str] = []
+
+    class Counting(ProcessPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            submitted.append(fn.__name__)
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr("dedup.fingerprinter.ProcessPoolExecutor", Counting)
+    variants = [PROTESTS, PROTESTS.upper(), PROTESTS.replace(" ", "  ") + " …"]
     pages = [
-        (f"p{i}", f"{PROTESTS} Item {i % 7}.\n\nShared footer line.\n\nUnique {i} {i * 7919}")
+        (
+            f"p{i}",
+            f"{variants[i % 3]} Item {i % 7}.\n\nShared footer line.\n\nUnique {i} {i * 7919}",
+        )
         for i in range(200)
     ]
     one = dedup.cluster(pages, jobs=1)
-    two = dedup.cluster(pages, jobs=2)
-    assert list(one) == list(two)
-    assert one.clusters == two.clusters
+    for jobs in (2, 3):
+        other = dedup.cluster(pages, jobs=jobs)
+        assert list(one) == list(other)
+        assert one.clusters == other.clusters
+    assert {"exact_keys", "sign_normalized"} <= set(submitted)
     assert len(one.clusters) >= 2
     assert max(c.size for c in one.clusters) == 200
 

@@ -1,5 +1,5 @@
 """Shortcuts of the fingerprinting path give what the full path gives: the ASCII shortcut of
-normalize.words, and the memo of fingerprint."""
+normalize.words, and signing each distinct normalised text once."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.config import DedupConfig
-from dedup.fingerprint import Signed, fingerprint
+from dedup.fingerprint import exact_keys, fingerprint, sign_normalized
 from dedup.normalize import (
     _ASCII_TABLE,
     _DELETE,
@@ -96,18 +96,19 @@ def test_examples_equal_the_full_path(text: str) -> None:
     assert words(text) == reference_words(text)
 
 
-@pytest.mark.parametrize("limit", [0, 2, 1 << 16])
-def test_fingerprint_memo_gives_the_same_fingerprints(limit: int) -> None:
-    """Rows copied from the memo (or from earlier in the batch) equal freshly signed ones."""
-    first = ["Peru’s Congress removed the president", "PERU'S congress removed the president!"]
-    first += ["***", "—", "Skip to content", "A unique line about something else entirely"]
-    second = ["peru s congress", "Perus Congress removed the president.", "***", "New one"]
+def test_signing_each_normalised_text_once_gives_fingerprint() -> None:
+    """exact_keys then sign_normalized on the distinct normalised texts (what a batch does)
+    gives every raw text the row fingerprint gives it."""
+    texts = ["Peru’s Congress removed the president", "PERU'S congress removed the president!"]
+    texts += ["***", "—", "Skip to content", "A unique line about something else entirely"]
+    texts += ["peru s congress", "Perus Congress removed the president.", "New one"]
     config = DedupConfig()
-    memo: Signed = {}
-    for batch in (first, second, []):
-        got = fingerprint(batch, config, memo=memo, memo_limit=limit)
-        want = fingerprint(batch, config)
-        assert np.array_equal(got.keys, want.keys)
-        assert np.array_equal(got.signatures, want.signatures)
-        assert np.array_equal(got.counts, want.counts)
-        assert len(memo) <= limit
+    keys, normalized = exact_keys(texts)
+    distinct = list(dict.fromkeys(normalized))
+    assert len(distinct) < len(texts)
+    signatures, counts = sign_normalized(distinct, config)
+    rows = [distinct.index(text) for text in normalized]
+    want = fingerprint(texts, config)
+    assert np.array_equal(keys, want.keys)
+    assert np.array_equal(signatures[rows], want.signatures)
+    assert np.array_equal(counts[rows], want.counts)

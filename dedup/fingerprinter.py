@@ -1,0 +1,197 @@
+"""Fingerprinting a stream of distinct raw paragraphs, in this process and in worker processes."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
+from typing import Any, Generic, TypeVar, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from dedup.config import DedupConfig
+from dedup.fingerprint import Fingerprints, exact_keys, sign_normalized
+
+__all__ = ["BATCH", "Fingerprinter"]
+
+# Paragraphs per task: large enough to amortise a process hop, small enough to keep every
+# core busy to the end and memory flat.
+BATCH = 1024
+# Texts fingerprinted here before a worker is started: below this, starting and feeding a
+# process costs more than it saves (measured on the 1k-page crawl, 7,459 distinct paragraphs:
+# 0.20 s with no worker, 0.21 s with one from 2,048 texts on, median of 12 runs each).
+_INLINE = 8 * BATCH
+
+Keyed = tuple[npt.NDArray[np.uint64], list[bytes]]
+Signed = tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]
+
+
+class Fingerprinter:
+    """Fingerprint distinct raw paragraphs, given in batches, in order.
+
+    Two steps, each a task of up to :data:`BATCH` texts:
+
+    1. Normalise and key each raw paragraph (:func:`dedup.fingerprint.exact_keys`).
+    2. Sign each distinct normalised text *once* (:func:`dedup.fingerprint.sign_normalized`):
+       typographic variants of a blurb share one signature, whichever batch they arrive in.
+
+    With ``jobs`` 2, this process reads and keys while one worker signs; with more, this
+    process only reads and ``jobs`` workers do both steps. At the end, rather than wait for
+    the workers, this process takes back the newest tasks they have not started and runs them
+    itself. A small input (fewer than ``_INLINE`` texts) starts no worker at all. The result
+    is the same for any ``jobs``: each row's fingerprint depends only on its text.
+    """
+
+    def __init__(self, config: DedupConfig, jobs: int) -> None:
+        self._config = config
+        # With two processes, this one keys while the other signs: the two halves of the
+        # work are about even. With more, this one only reads, and the workers do both.
+        self._keys_here = jobs <= 2
+        self._workers = jobs - 1 if self._keys_here else jobs
+        self._pool: ProcessPoolExecutor | None = None
+        self._keying: deque[_Task[Keyed]] = deque()
+        self._signing: deque[_Task[Signed]] = deque()
+        self._signed: list[Signed] = []
+        self._unique: dict[int, int] = {}  # exact key -> row among the distinct texts
+        self._keys: list[npt.NDArray[np.uint64]] = []
+        self._rows: list[list[int]] = []
+        self._to_sign: list[bytes] = []
+        self._added = 0
+
+    def __enter__(self) -> Fingerprinter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    def add(self, texts: list[str]) -> None:
+        """Fingerprint ``texts``, raw paragraphs never given before, after those given so far."""
+        if not texts:
+            return
+        self._added += len(texts)
+        elsewhere = self._parallel() and not self._keys_here
+        self._keying.append(_Task(exact_keys, (texts,), self._started() if elsewhere else None))
+        while self._keying and (
+            self._keying[0].ready() or len(self._keying) > 2 * self._workers + 1
+        ):
+            self._take(self._keying.popleft().result())
+
+    def results(self) -> Fingerprints:
+        """Return the fingerprints of every text added, in order."""
+        while self._keying:
+            self._take(_next(self._keying))
+        self._sign(self._to_sign, here=True)  # this process would only wait
+        self._to_sign = []
+        while self._signing:
+            self._signed.append(_next(self._signing))
+        num_perm = self._config.num_perm
+        rows = np.fromiter(
+            (row for batch in self._rows for row in batch),
+            dtype=np.int64,
+            count=sum(map(len, self._rows)),
+        )
+        keys = np.concatenate(self._keys) if self._keys else np.empty(0, dtype=np.uint64)
+        if not self._signed:
+            return Fingerprints(keys, np.empty((0, num_perm), np.uint32), np.empty(0, np.int64))
+        signatures = np.concatenate([s for s, _ in self._signed])
+        counts = np.concatenate([c for _, c in self._signed])
+        return Fingerprints(keys, signatures[rows], counts[rows])
+
+    def _take(self, keyed: Keyed) -> None:
+        """Record a keyed batch; queue its new normalised texts for signing."""
+        keys, normalized = keyed
+        unique = self._unique
+        known = len(unique)
+        # A new key gets the next row; setdefault reads len() before inserting.
+        rows = [unique.setdefault(key, len(unique)) for key in keys.tolist()]
+        self._keys.append(keys)
+        self._rows.append(rows)
+        # New rows are given in order of first occurrence: known, known + 1, ...
+        following = known
+        for text, row in zip(normalized, rows, strict=True):
+            if row == following:
+                self._to_sign.append(text)
+                following += 1
+        if len(self._to_sign) >= BATCH:
+            self._sign(self._to_sign)
+            self._to_sign = []
+
+    def _sign(self, normalized: list[bytes], *, here: bool = False) -> None:
+        """Sign a batch in a worker, or here: for a small input, or when asked to."""
+        if not normalized:
+            return
+        pool = self._started() if self._parallel() and not here else None
+        self._signing.append(_Task(sign_normalized, (normalized, self._config), pool))
+        while self._signing and (
+            self._signing[0].ready() or len(self._signing) > 4 * self._workers + 1
+        ):
+            self._signed.append(self._signing.popleft().result())
+
+    def _parallel(self) -> bool:
+        return self._workers > 0 and self._added > _INLINE
+
+    def _started(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=_process_context())
+        return self._pool
+
+
+_T = TypeVar("_T")
+
+
+class _Task(Generic[_T]):
+    """A call run here, or in a worker, from where it can be taken back until it starts."""
+
+    __slots__ = ("_args", "_call", "_future", "_value")
+
+    def __init__(
+        self, call: Callable[..., _T], args: tuple[Any, ...], pool: ProcessPoolExecutor | None
+    ) -> None:
+        self._call, self._args = call, args
+        self._future: Future[_T] | None = None
+        self._value: _T | None = None
+        if pool is None:
+            self._value = call(*args)
+        else:
+            self._future = pool.submit(call, *args)
+
+    def ready(self) -> bool:
+        """Whether :meth:`result` would return at once."""
+        return self._future is None or self._future.done()
+
+    def take_back(self) -> bool:
+        """Run the call here if no worker has started it; return whether it did."""
+        if self._future is None or not self._future.cancel():
+            return False
+        self._future = None
+        self._value = self._call(*self._args)
+        return True
+
+    def result(self) -> _T:
+        """Return the call's result, waiting for the worker if it runs there."""
+        if self._future is not None:
+            self._value = self._future.result()
+            self._future = None
+        return cast(_T, self._value)
+
+
+def _next(queue: deque[_Task[_T]]) -> _T:
+    """Pop the oldest task's result; while it is not ready, run the newest unstarted ones here
+    (for the end of the input: in the middle, that would leave the workers without work)."""
+    while not queue[0].ready() and any(task.take_back() for task in reversed(queue)):
+        pass
+    return queue.popleft().result()
+
+
+def _process_context() -> BaseContext:
+    """Fork when it is safe (a POSIX caller with no other threads): it starts fast and works
+    from any ``__main__``, even stdin. Otherwise spawn, which is safe beside threads."""
+    methods = get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return get_context("fork")
+    return get_context("spawn")
