@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -24,22 +25,31 @@ PARAGRAPH = st.lists(WORDS, min_size=0, max_size=30).map(" ".join)
 
 
 @given(
-    st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=40),
+    st.lists(st.lists(st.integers(0, 2**32 - 1), max_size=40), min_size=1, max_size=6),
     st.integers(1, 16),
     st.integers(0, 2**32),
+    st.integers(1, 50),
 )
 def test_signature_equals_python_big_integer_reference(
-    hashes: list[int], num_perm: int, seed: int
+    paragraphs: list[list[int]], num_perm: int, seed: int, block: int
 ) -> None:
-    """The numpy signature equals min(((a*h + b) mod 2**64) >> 32) computed with Python ints."""
+    """The numpy signatures equal min(((a*h + b) mod 2**64) >> 32) computed with Python ints,
+    whatever the block size (blocks of several paragraphs, a paragraph over several blocks),
+    and a paragraph without shingles gets 2**32 - 1 everywhere."""
     hasher = MinHasher(num_perm=num_perm, seed=seed)
-    batch = shingle([b""], 5)  # replace the hashes of one paragraph by the drawn ones
-    batch.hashes = np.unique(np.array(hashes, dtype=np.uint32))
-    batch.offsets = np.array([0, batch.hashes.size], dtype=np.int64)
-    got = hasher.sign(batch)[0].tolist()
+    batch = shingle([b""] * len(paragraphs), 5)  # replace the hashes by the drawn ones
+    distinct = [np.unique(np.array(p, dtype=np.uint32)) for p in paragraphs]
+    batch.hashes = np.concatenate(distinct)
+    batch.offsets = np.cumsum([0, *map(len, distinct)]).astype(np.int64)
+    with patch("dedup.minhash._CHUNK", block):
+        got = hasher.sign(batch).tolist()
     a, b = [int(x) for x in hasher.a], [int(x) for x in hasher.b]
     expected = [
-        min(((ak * h + bk) % 2**64) >> 32 for h in hashes) for ak, bk in zip(a, b, strict=True)
+        [
+            min((((ak * h + bk) % 2**64) >> 32 for h in hashes), default=2**32 - 1)
+            for ak, bk in zip(a, b, strict=True)
+        ]
+        for hashes in paragraphs
     ]
     assert got == expected
 
