@@ -13,7 +13,7 @@ from pathlib import Path
 import dedup
 from bench.corpus import default_path
 from dedup.batch import read_batch
-from dedup.pipeline import link
+from dedup.pipeline import link_distinct
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         batch = read_batch(pages, config, jobs=args.jobs)
         times["read + fingerprint"].append(time.perf_counter() - start)
         start = time.perf_counter()
-        link(batch.prints, config, threads=args.jobs)
+        link_distinct(batch.distinct.prints, config, threads=args.jobs)
         times["link"].append(time.perf_counter() - start)
         start = time.perf_counter()
         dedup.cluster(pages, config, jobs=args.jobs)

@@ -11,8 +11,7 @@ import numpy.typing as npt
 
 from dedup.config import DedupConfig
 from dedup.errors import ConfigError, InputError
-from dedup.fingerprint import Fingerprints
-from dedup.fingerprinter import BATCH, Fingerprinter
+from dedup.fingerprinter import BATCH, Distinct, Fingerprinter
 from dedup.paragraphs import split_paragraphs
 
 __all__ = ["Batch", "PageLike", "Progress", "check_jobs", "read_batch"]
@@ -31,7 +30,7 @@ class Batch:
         para_num: (n_paragraphs,) int64 paragraph index within its page.
         para_raw: (n_paragraphs,) int64 index of its distinct raw text.
         raw_texts: the distinct raw paragraph texts, in order of first appearance.
-        prints: one fingerprint per distinct raw text.
+        distinct: the fingerprints of the distinct exact keys among them.
     """
 
     doc_ids: list[str]
@@ -39,7 +38,7 @@ class Batch:
     para_num: npt.NDArray[np.int64]
     para_raw: npt.NDArray[np.int64]
     raw_texts: list[str]
-    prints: Fingerprints
+    distinct: Distinct
 
 
 def read_batch(
@@ -85,7 +84,7 @@ def read_batch(
             if progress is not None:
                 progress(1, len(paragraphs))
         fingerprinter.add(pending)
-        prints = fingerprinter.results()
+        distinct = fingerprinter.results()
     counts = np.asarray(per_page, dtype=np.int64)
     para_doc = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
     para_num = np.arange(para_doc.size, dtype=np.int64) - np.repeat(
@@ -97,7 +96,7 @@ def read_batch(
         para_num,
         np.asarray(para_raw, dtype=np.int64),
         raw_texts,
-        prints,
+        distinct,
     )
 
 

@@ -49,14 +49,13 @@ def build_index(
     config = index.config
     batch = read_batch(pages, config, jobs=jobs, progress=progress)
     _check_unique_ids(batch.doc_ids)
-    first_raw, raw_entry = batch.prints.distinct()
-    keys = batch.prints.keys[first_raw]
-    signatures = batch.prints.signatures[first_raw]
-    counts = batch.prints.counts[first_raw]
+    keys = batch.distinct.prints.keys
+    signatures = batch.distinct.prints.signatures
+    counts = batch.distinct.prints.counts
     root = founders(signatures, counts, config)
     key_list: list[int] = keys.tolist()
     cluster_of_entry = [f"{key_list[r]:016x}" for r in root.tolist()]
-    para_entry = raw_entry[batch.para_raw]
+    para_entry = batch.distinct.of_raw[batch.para_raw]
     store.write(
         _documents(batch, para_entry, key_list, cluster_of_entry),
         [],

@@ -49,6 +49,10 @@ class Fingerprints:
             self.keys[start:stop], self.signatures[start:stop], self.counts[start:stop]
         )
 
+    def take(self, rows: npt.NDArray[np.int64]) -> Fingerprints:
+        """Return the given rows."""
+        return Fingerprints(self.keys[rows], self.signatures[rows], self.counts[rows])
+
     def distinct(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """Collapse equal exact keys.
 

@@ -6,6 +6,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
 from typing import Any, Generic, TypeVar, cast
@@ -16,7 +17,7 @@ import numpy.typing as npt
 from dedup.config import DedupConfig
 from dedup.fingerprint import Fingerprints, exact_keys, sign_normalized
 
-__all__ = ["BATCH", "Fingerprinter"]
+__all__ = ["BATCH", "Distinct", "Fingerprinter"]
 
 # Paragraphs per task: large enough to amortise a process hop, small enough to keep every
 # core busy to the end and memory flat.
@@ -28,6 +29,21 @@ _INLINE = 8 * BATCH
 
 Keyed = tuple[npt.NDArray[np.uint64], list[bytes]]
 Signed = tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]
+
+
+@dataclass(frozen=True, slots=True)
+class Distinct:
+    """The fingerprints of a batch's distinct paragraphs, and where its raw texts fall.
+
+    Attributes:
+        prints: one row per distinct exact key, in order of first appearance.
+        of_raw: (n_raw,) int64, for each raw text, its row in ``prints``.
+        first_raw: (n_rows,) int64, for each row, the raw text where it first appears.
+    """
+
+    prints: Fingerprints
+    of_raw: npt.NDArray[np.int64]
+    first_raw: npt.NDArray[np.int64]
 
 
 class Fingerprinter:
@@ -59,6 +75,8 @@ class Fingerprinter:
         self._unique: dict[int, int] = {}  # exact key -> row among the distinct texts
         self._keys: list[npt.NDArray[np.uint64]] = []
         self._rows: list[list[int]] = []
+        self._first_raw: list[int] = []
+        self._taken = 0  # raw texts keyed so far
         self._to_sign: list[bytes] = []
         self._added = 0
 
@@ -81,26 +99,28 @@ class Fingerprinter:
         ):
             self._take(self._keying.popleft().result())
 
-    def results(self) -> Fingerprints:
-        """Return the fingerprints of every text added, in order."""
+    def results(self) -> Distinct:
+        """Return the fingerprints of every distinct text added, and where each text falls."""
         while self._keying:
-            self._take(_next(self._keying))
+            self._take(self._keying.popleft().result())
         self._sign(self._to_sign, here=True)  # this process would only wait
         self._to_sign = []
         while self._signing:
             self._signed.append(_next(self._signing))
         num_perm = self._config.num_perm
-        rows = np.fromiter(
+        of_raw = np.fromiter(
             (row for batch in self._rows for row in batch),
             dtype=np.int64,
             count=sum(map(len, self._rows)),
         )
-        keys = np.concatenate(self._keys) if self._keys else np.empty(0, dtype=np.uint64)
+        first_raw = np.array(self._first_raw, dtype=np.int64)
+        keys = np.concatenate(self._keys)[first_raw] if self._keys else np.empty(0, np.uint64)
         if not self._signed:
-            return Fingerprints(keys, np.empty((0, num_perm), np.uint32), np.empty(0, np.int64))
+            empty = Fingerprints(keys, np.empty((0, num_perm), np.uint32), np.empty(0, np.int64))
+            return Distinct(empty, of_raw, first_raw)
         signatures = np.concatenate([s for s, _ in self._signed])
         counts = np.concatenate([c for _, c in self._signed])
-        return Fingerprints(keys, signatures[rows], counts[rows])
+        return Distinct(Fingerprints(keys, signatures, counts), of_raw, first_raw)
 
     def _take(self, keyed: Keyed) -> None:
         """Record a keyed batch; queue its new normalised texts for signing."""
@@ -113,10 +133,12 @@ class Fingerprinter:
         self._rows.append(rows)
         # New rows are given in order of first occurrence: known, known + 1, ...
         following = known
-        for text, row in zip(normalized, rows, strict=True):
+        for position, (text, row) in enumerate(zip(normalized, rows, strict=True)):
             if row == following:
                 self._to_sign.append(text)
+                self._first_raw.append(self._taken + position)
                 following += 1
+        self._taken += len(rows)
         if len(self._to_sign) >= BATCH:
             self._sign(self._to_sign)
             self._to_sign = []

@@ -16,7 +16,7 @@ from dedup.match import Scores, score_pairs
 from dedup.result import Cluster, Clustering
 from dedup.unionfind import components
 
-__all__ = ["PageLike", "cluster", "link", "verified_pairs"]
+__all__ = ["PageLike", "cluster", "link", "link_distinct", "verified_pairs"]
 
 
 def cluster(
@@ -51,14 +51,17 @@ def cluster(
     config = config or DedupConfig()
     workers = check_jobs(jobs)
     batch = read_batch(pages, config, jobs=workers, progress=progress)
-    raw_labels = link(batch.prints, config, threads=workers)
+    distinct = batch.distinct
+    labels = link_distinct(distinct.prints, config, threads=workers)
+    # A component's label is its first distinct row; that row's first raw text leads it.
+    raw_labels = distinct.first_raw[labels][distinct.of_raw]
     return _assemble(
         batch.doc_ids,
         doc_of=batch.para_doc,
         para_of=batch.para_num,
         labels=raw_labels[batch.para_raw],
         raw_texts=batch.raw_texts,
-        keys=batch.prints.keys,
+        keys=distinct.prints.keys[distinct.of_raw],
     )
 
 
@@ -74,21 +77,24 @@ def link(prints: Fingerprints, config: DedupConfig, *, threads: int = 1) -> npt.
         (n,) int64 labels: two paragraphs share a label iff they are in one component; the
         label is the index of the component's first paragraph.
     """
-    if len(prints) == 0:
-        return np.empty(0, dtype=np.int64)
     first, of_row = prints.distinct()
-    pairs, scores = verified_pairs(
-        prints.signatures[first],
-        prints.counts[first],
-        config,
-        window=config.bucket_window,
-        threads=threads,
-    )
-    # Distinct keys are in order of first appearance, so a component's smallest member
-    # (its union-find label) is its earliest paragraph.
-    labels = components(first.size, pairs[scores.matched])
+    labels = link_distinct(prints.take(first), config, threads=threads)
     result: npt.NDArray[np.int64] = first[labels][of_row]
     return result
+
+
+def link_distinct(
+    prints: Fingerprints, config: DedupConfig, *, threads: int = 1
+) -> npt.NDArray[np.int64]:
+    """:func:`link` for paragraphs whose exact keys are already distinct.
+
+    Returns:
+        (n,) int64 labels: the index of the component's first paragraph.
+    """
+    pairs, scores = verified_pairs(
+        prints.signatures, prints.counts, config, window=config.bucket_window, threads=threads
+    )
+    return components(len(prints), pairs[scores.matched])
 
 
 def verified_pairs(
