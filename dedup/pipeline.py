@@ -7,7 +7,6 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 
-from dedup.arrays import sorted_unique
 from dedup.batch import PageLike, Progress, check_jobs, read_batch
 from dedup.config import DedupConfig
 from dedup.fingerprint import Fingerprints
@@ -138,34 +137,46 @@ def _assemble(
     n = labels.size
     if n == 0:
         return Clustering(doc_ids, doc_of, para_of, np.full(0, -1, dtype=np.int64), [])
-    components_, first_para, compact, sizes = np.unique(
-        labels, return_index=True, return_inverse=True, return_counts=True
-    )
+    components_, compact = np.unique(labels, return_inverse=True)
     compact = compact.reshape(-1)
-    pair_keys = sorted_unique(compact * len(doc_ids) + doc_of)
-    docs = np.bincount(pair_keys // len(doc_ids), minlength=components_.size)
+    # One stable sort groups the paragraphs by component, each group in input order (so in
+    # page order): a 16-bit key takes numpy's radix sort.
+    small = compact.astype(np.uint16) if components_.size <= 1 << 16 else compact
+    grouped = np.argsort(small, kind="stable")
+    sizes = np.bincount(compact, minlength=components_.size)
+    starts = np.cumsum(sizes) - sizes
+    first_para = grouped[starts]
+    grouped_docs = doc_of[grouped]
+    new_page = np.empty(n, dtype=bool)
+    new_page[0] = True
+    np.not_equal(grouped_docs[1:], grouped_docs[:-1], out=new_page[1:])
+    new_page[starts] = True
+    docs = np.add.reduceat(new_page, starts, dtype=np.int64)
     repeated = np.flatnonzero(sizes >= 2)
     # Clusters by distinct pages, then size, descending; ties in input order.
     repeated = repeated[np.lexsort((first_para[repeated], -sizes[repeated], -docs[repeated]))]
     position = np.full(components_.size, -1, dtype=np.int64)
     position[repeated] = np.arange(repeated.size)
     cluster_of = position[compact]
-    members_order = np.argsort(cluster_of, kind="stable")
-    members_order = members_order[cluster_of[members_order] >= 0]
-    bounds = np.searchsorted(cluster_of[members_order], np.arange(repeated.size + 1))
-    # Every member's (doc, para) in one go; each cluster then takes a slice.
-    member_docs = map(doc_ids.__getitem__, doc_of[members_order].tolist())
-    members = list(zip(member_docs, para_of[members_order].tolist(), strict=True))
+    member_docs = list(map(doc_ids.__getitem__, grouped_docs.tolist()))
+    member_paras = para_of[grouped].tolist()
     raws = components_[repeated]
-    edges = bounds.tolist()
     clusters = [
-        Cluster(id=f"{key:016x}", size=size, docs=n_docs, text=raw_texts[raw], members=group)
-        for key, size, n_docs, raw, group in zip(
+        Cluster(
+            id=f"{key:016x}",
+            size=size,
+            docs=n_docs,
+            text=raw_texts[raw],
+            members=tuple(
+                zip(member_docs[low : low + size], member_paras[low : low + size], strict=True)
+            ),
+        )
+        for key, size, n_docs, raw, low in zip(
             keys[raws].tolist(),
             sizes[repeated].tolist(),
             docs[repeated].tolist(),
             raws.tolist(),
-            map(tuple, map(members.__getitem__, map(slice, edges[:-1], edges[1:]))),
+            starts[repeated].tolist(),
             strict=True,
         )
     ]
