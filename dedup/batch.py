@@ -57,33 +57,24 @@ def read_batch(
     """
     workers = check_jobs(jobs)
     doc_ids: list[str] = []
-    raw_index: dict[str, int] = {}
-    raw_texts: list[str] = []
+    raw = _Numbering()
+    number_of = raw.__getitem__
     para_raw: list[int] = []
     per_page: list[int] = []
     with Fingerprinter(config, workers) as fingerprinter:
-        pending: list[str] = []
+        sent = 0  # raw texts given to the fingerprinter
         for number, page in enumerate(pages, start=1):
             doc_id, text = _page_fields(page, number)
             doc_ids.append(doc_id)
             paragraphs = split_paragraphs(text)
-            known = len(raw_index)
-            # A new paragraph gets the next id; setdefault reads len() before inserting.
-            ids = [raw_index.setdefault(p, len(raw_index)) for p in paragraphs]
-            if len(raw_index) > known:
-                new = list(
-                    dict.fromkeys(p for p, i in zip(paragraphs, ids, strict=True) if i >= known)
-                )
-                raw_texts += new
-                pending += new
-            para_raw += ids
+            para_raw += map(number_of, paragraphs)  # a C loop; only new texts reach Python
             per_page.append(len(paragraphs))
-            if len(pending) >= BATCH:
-                fingerprinter.add(pending)
-                pending = []
+            if len(raw.texts) - sent >= BATCH:
+                fingerprinter.add(raw.texts[sent:])
+                sent = len(raw.texts)
             if progress is not None:
                 progress(1, len(paragraphs))
-        fingerprinter.add(pending)
+        fingerprinter.add(raw.texts[sent:])
         distinct = fingerprinter.results()
     counts = np.asarray(per_page, dtype=np.int64)
     para_doc = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
@@ -95,9 +86,25 @@ def read_batch(
         para_doc,
         para_num,
         np.asarray(para_raw, dtype=np.int64),
-        raw_texts,
+        raw.texts,
         distinct,
     )
+
+
+class _Numbering(dict[str, int]):
+    """Numbers distinct raw paragraphs in order of first appearance: looking up a new one
+    gives it the next number and appends it to :attr:`texts`."""
+
+    __slots__ = ("texts",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def __missing__(self, text: str) -> int:
+        number = self[text] = len(self.texts)
+        self.texts.append(text)
+        return number
 
 
 def _page_fields(page: PageLike, number: int) -> tuple[str, str]:
