@@ -74,6 +74,13 @@ def _shortcut_chars() -> tuple[str, str]:
 
 _SHORTCUT_DELETED, _SHORTCUT_SPACED = _shortcut_chars()
 _SHORTCUT_DELETE = re.compile(f"[{re.escape(_SHORTCUT_DELETED)}]")
+# The commonest of them on the web go first, by str.replace: several times faster than the two
+# regular expressions, which then only see text that still holds something else.
+_COMMON = tuple(
+    (char, "" if char in _SHORTCUT_DELETED else " ")
+    for char in "\u2019\u2018\u00a0\u201c\u201d\u2014\u2013\u2026"
+    if char in _SHORTCUT_DELETED + _SHORTCUT_SPACED
+)
 _SHORTCUT_SPACE = re.compile(f"[{re.escape(_SHORTCUT_SPACED)}]")
 
 
@@ -113,7 +120,10 @@ def words(text: str, config: NormalizeConfig = _DEFAULT) -> list[bytes]:
     if not plain.isascii():
         # Most non-ASCII text only has typographic punctuation: drop or space it first, and
         # NFKC (the identity on ASCII) and case folding (lower() there) have nothing left to do.
-        plain = _SHORTCUT_SPACE.sub(" ", _SHORTCUT_DELETE.sub("", plain))
+        for char, replacement in _COMMON:
+            plain = plain.replace(char, replacement)
+        if not plain.isascii():
+            plain = _SHORTCUT_SPACE.sub(" ", _SHORTCUT_DELETE.sub("", plain))
     if plain.isascii():  # one C pass: delete apostrophes, fold case, [^a-z0-9] to spaces
         found = plain.encode().translate(_FOLD_TABLE, _ASCII_DELETE).split()
     else:  # the full path, on the text as given: a neighbour may compose with what was dropped
