@@ -116,14 +116,9 @@ def words(text: str, config: NormalizeConfig = _DEFAULT) -> list[bytes]:
         >>> words("Dec 12, 2022 — Peru’s  “Coup” [...] Read more")
         [b'perus', b'coup']
     """
-    plain = text
-    if not plain.isascii():
-        # Most non-ASCII text only has typographic punctuation: drop or space it first, and
-        # NFKC (the identity on ASCII) and case folding (lower() there) have nothing left to do.
-        for char, replacement in _COMMON:
-            plain = plain.replace(char, replacement)
-        if not plain.isascii():
-            plain = _SHORTCUT_SPACE.sub(" ", _SHORTCUT_DELETE.sub("", plain))
+    # Most non-ASCII text only has typographic punctuation: drop or space it first, and NFKC
+    # (the identity on ASCII) and case folding (lower() there) have nothing left to do.
+    plain = text if text.isascii() else _without_punctuation(text)
     if plain.isascii():  # one C pass: delete apostrophes, fold case, [^a-z0-9] to spaces
         found = plain.encode().translate(_FOLD_TABLE, _ASCII_DELETE).split()
     else:  # the full path, on the text as given: a neighbour may compose with what was dropped
@@ -152,6 +147,15 @@ def words(text: str, config: NormalizeConfig = _DEFAULT) -> list[bytes]:
                     changed = True
                     break
     return found
+
+
+def _without_punctuation(text: str) -> str:
+    """Delete or space out the shortcut's characters: the common ones by str.replace."""
+    for char, replacement in _COMMON:
+        text = text.replace(char, replacement)
+    if text.isascii():
+        return text
+    return _SHORTCUT_SPACE.sub(" ", _SHORTCUT_DELETE.sub("", text))
 
 
 def normalize_bytes(text: str, config: NormalizeConfig = _DEFAULT) -> bytes:

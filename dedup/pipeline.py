@@ -117,10 +117,15 @@ def verified_pairs(
         (n_pairs, 2) int64 pairs ``(i, j)`` with ``i < j``, and their scores.
     """
     with_words = np.flatnonzero(counts > 0)
-    local = candidate_pairs(
-        signatures[with_words], config.bands, config.rows, window=window, threads=threads
-    )
-    pairs = with_words[local]
+    if with_words.size == counts.size:  # the usual case: no copy of the signatures
+        pairs = candidate_pairs(
+            signatures, config.bands, config.rows, window=window, threads=threads
+        )
+    else:
+        local = candidate_pairs(
+            signatures[with_words], config.bands, config.rows, window=window, threads=threads
+        )
+        pairs = with_words[local]
     return pairs, score_pairs(signatures, counts, pairs, config, threads=threads)
 
 
