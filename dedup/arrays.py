@@ -36,20 +36,30 @@ _FMIX2 = np.uint64(0xC4CEB9FE1A85EC53)
 _U33 = np.uint64(33)
 
 
-def fmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+def fmix64(
+    x: npt.NDArray[np.uint64],
+    out: npt.NDArray[np.uint64] | None = None,
+    spare: npt.NDArray[np.uint64] | None = None,
+) -> npt.NDArray[np.uint64]:
     """Return murmur3's 64-bit finaliser of each value: a bijection that spreads every input
     bit over all output bits.
+
+    ``out`` (which may be ``x`` itself) and ``spare`` are buffers of ``x``'s shape to reuse:
+    a loop that mixes many arrays then allocates nothing.
 
     Example:
         >>> fmix64(np.array([0, 1], dtype=np.uint64)).tolist()
         [0, 12994781566227106604]
     """
-    x = x ^ (x >> _U33)
-    x *= _FMIX1
-    x ^= x >> _U33
-    x *= _FMIX2
-    x ^= x >> _U33
-    return x
+    out = np.empty_like(x) if out is None else out
+    spare = np.empty_like(x) if spare is None else spare
+    np.right_shift(x, _U33, out=spare)
+    np.bitwise_xor(x, spare, out=out)
+    for multiplier in (_FMIX1, _FMIX2):
+        np.multiply(out, multiplier, out=out)
+        np.right_shift(out, _U33, out=spare)
+        np.bitwise_xor(out, spare, out=out)
+    return out
 
 
 def follow_roots(parent: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

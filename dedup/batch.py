@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,7 +11,14 @@ import numpy.typing as npt
 
 from dedup.config import DedupConfig
 from dedup.errors import ConfigError, InputError
-from dedup.fingerprinter import BATCH, Distinct, Fingerprinter
+from dedup.fingerprinter import (
+    BATCH,
+    INLINE,
+    INLINE_LARGE,
+    LARGE_INPUT,
+    Distinct,
+    Fingerprinter,
+)
 from dedup.paragraphs import split_paragraphs
 
 __all__ = ["Batch", "PageLike", "Progress", "check_jobs", "read_batch"]
@@ -61,7 +68,8 @@ def read_batch(
     number_of = raw.__getitem__
     para_raw: list[int] = []
     per_page: list[int] = []
-    with Fingerprinter(config, workers) as fingerprinter:
+    large = isinstance(pages, Sized) and len(pages) >= LARGE_INPUT
+    with Fingerprinter(config, workers, inline=INLINE_LARGE if large else INLINE) as fingerprinter:
         sent = 0  # raw texts given to the fingerprinter
         for number, page in enumerate(pages, start=1):
             doc_id, text = _page_fields(page, number)

@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs",
         type=_positive_int,
         default=None,
-        help="worker processes (default: all cores); the output is the same for any value",
+        help="processes to use (default: all cores); the output is the same for any value",
     )
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.add_argument(

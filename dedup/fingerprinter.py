@@ -17,16 +17,18 @@ import numpy.typing as npt
 from dedup.config import DedupConfig
 from dedup.fingerprint import Fingerprints, exact_keys, sign_normalized
 
-__all__ = ["BATCH", "Distinct", "Fingerprinter"]
+__all__ = ["BATCH", "INLINE", "INLINE_LARGE", "LARGE_INPUT", "Distinct", "Fingerprinter"]
 
 # Paragraphs per task: large enough to amortise a process hop, small enough to keep every
 # core busy to the end and memory flat.
 BATCH = 1024
 # Texts fingerprinted here before a worker is started: below this, starting and feeding a
-# process costs more than it saves. Measured with --jobs 2, read_batch alone, medians of 15
-# (1k pages) and 8 (5k) alternating runs: 1k 0.187 / 0.197 s and 5k 0.924 / 0.812 s with
-# 8,192 / 4,096.
-_INLINE = 4 * BATCH
+# process costs more than it saves. An input known to be large (LARGE_INPUT pages or more)
+# starts it sooner. Parse + cluster in fresh processes, --jobs 2, alternating, medians of 15
+# (1k pages) and 9 (5k): 1k 0.329 / 0.342 s and 5k 1.373 / 1.286 s with 8,192 / 4,096.
+INLINE = 8 * BATCH
+INLINE_LARGE = 4 * BATCH
+LARGE_INPUT = 2000
 
 Keyed = tuple[npt.NDArray[np.uint64], list[bytes]]
 Signed = tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]
@@ -59,12 +61,13 @@ class Fingerprinter:
     With ``jobs`` 2, this process reads and keys while one worker signs; with more, this
     process only reads and ``jobs`` workers do both steps. At the end, rather than wait for
     the workers, this process takes back the newest tasks they have not started and runs them
-    itself. A small input (fewer than ``_INLINE`` texts) starts no worker at all. The result
+    itself. A small input (fewer than ``inline`` texts) starts no worker at all. The result
     is the same for any ``jobs``: each row's fingerprint depends only on its text.
     """
 
-    def __init__(self, config: DedupConfig, jobs: int) -> None:
+    def __init__(self, config: DedupConfig, jobs: int, *, inline: int = INLINE) -> None:
         self._config = config
+        self._inline = inline
         # With two processes, this one keys while the other signs: the two halves of the
         # work are about even. With more, this one only reads, and the workers do both.
         self._keys_here = jobs <= 2
@@ -103,7 +106,7 @@ class Fingerprinter:
     def results(self) -> Distinct:
         """Return the fingerprints of every distinct text added, and where each text falls."""
         while self._keying:
-            self._take(self._keying.popleft().result())
+            self._take(_next(self._keying))
         self._sign(self._to_sign, here=True)  # this process would only wait
         self._to_sign = []
         while self._signing:
@@ -156,7 +159,7 @@ class Fingerprinter:
             self._signed.append(self._signing.popleft().result())
 
     def _parallel(self) -> bool:
-        return self._workers > 0 and self._added > _INLINE
+        return self._workers > 0 and self._added > self._inline
 
     def _started(self) -> ProcessPoolExecutor:
         if self._pool is None:

@@ -171,7 +171,7 @@ class _BandJoin:
     """The band join of :func:`candidate_pairs` over a subset of the bands."""
 
     def __init__(self, keys: npt.NDArray[np.uint64], window: int) -> None:
-        self.keys = keys
+        self.keys = np.ascontiguousarray(keys.T)  # one band per row: each read is contiguous
         n = keys.shape[0]
         self.window = min(window, n - 1)
         self.id_bits = max(1, (n - 1).bit_length())
@@ -183,25 +183,34 @@ class _BandJoin:
 
     def run(self, bands: range) -> npt.NDArray[np.unsignedinteger[Any]]:
         """Return the packed candidate pairs found in ``bands``, sorted, without repeats."""
+        n = self.ids.size
         modulus = 1 << self.id_bits
         mask = np.uint64(modulus - 1)
         shift = np.uint64(self.id_bits)
+        # Buffers that every band reuses: fresh arrays per band would each fault their pages in.
+        values, spare, buckets, order = (np.empty(n, dtype=np.uint64) for _ in range(4))
+        same = np.empty(n, dtype=bool)
         found = []
         for band in bands:  # one sort per band, everything inside is vectorised
             odd = int(_ROW_MIX[band % len(_ROW_MIX)]) % modulus | 1
-            scrambled = (self.ids * np.uint64(odd)) & mask  # a bijection of the row numbers
-            values = fmix64(self.keys[:, band] ^ _BAND_SALT[band % _BAND_SALT.size])
+            np.bitwise_xor(self.keys[band], _BAND_SALT[band % _BAND_SALT.size], out=values)
+            fmix64(values, out=values, spare=spare)
             values &= ~mask
-            values |= scrambled
+            np.multiply(self.ids, np.uint64(odd), out=spare)  # a bijection of the row numbers
+            spare &= mask
+            values |= spare
             values.sort()
-            buckets = values >> shift
-            order = ((values & mask) * np.uint64(pow(odd, -1, modulus))) & mask
+            np.right_shift(values, shift, out=buckets)
+            np.bitwise_and(values, mask, out=order)
+            order *= np.uint64(pow(odd, -1, modulus))
+            order &= mask
             for step in range(1, self.window + 1):
-                same = buckets[step:] == buckets[:-step]
-                if not same.any():
+                hit = same[: n - step]
+                np.equal(buckets[step:], buckets[:-step], out=hit)
+                if not hit.any():
                     break
-                left = order[:-step][same].astype(self.packing)
-                right = order[step:][same].astype(self.packing)
+                left = order[:-step][hit].astype(self.packing)
+                right = order[step:][hit].astype(self.packing)
                 found.append(np.minimum(left, right) * self.width + np.maximum(left, right))
         if not found:
             return np.empty(0, dtype=self.packing)

@@ -161,7 +161,7 @@ def test_worker_processes_give_the_same_output(monkeypatch: pytest.MonkeyPatch) 
     one; typographic variants in different batches share their one signature."""
     monkeypatch.setattr("dedup.batch.BATCH", 8)
     monkeypatch.setattr("dedup.fingerprinter.BATCH", 8)
-    monkeypatch.setattr("dedup.fingerprinter._INLINE", 16)
+    monkeypatch.setattr("dedup.batch.INLINE", 16)
     submitted: list[str] = []
 
     class Counting(ProcessPoolExecutor):
