@@ -152,8 +152,13 @@ def candidate_pairs(
     n = signatures.shape[0]
     if n < 2:
         return np.empty((0, 2), dtype=np.int64)
-    keys = band_keys(signatures, bands, rows)
-    join = _BandJoin(keys, window)
+    if rows == 2 and bands * 2 <= signatures.shape[1] and signatures.flags.c_contiguous:
+        # A two-row band key is the band's two uint32 read as one uint64: a view, then one
+        # transposing copy (band_keys would copy twice first).
+        by_band = np.ascontiguousarray(signatures.view(np.uint64)[:, :bands].T)
+    else:
+        by_band = np.ascontiguousarray(band_keys(signatures, bands, rows).T)
+    join = _BandJoin(by_band, window)
     threads = max(1, min(threads, bands))
     if threads == 1:
         found = join.run(range(bands))
@@ -170,9 +175,9 @@ def candidate_pairs(
 class _BandJoin:
     """The band join of :func:`candidate_pairs` over a subset of the bands."""
 
-    def __init__(self, keys: npt.NDArray[np.uint64], window: int) -> None:
-        self.keys = np.ascontiguousarray(keys.T)  # one band per row: each read is contiguous
-        n = keys.shape[0]
+    def __init__(self, by_band: npt.NDArray[np.uint64], window: int) -> None:
+        self.keys = by_band  # (bands, n): one band per row, so each read is contiguous
+        n = by_band.shape[1]
         self.window = min(window, n - 1)
         self.id_bits = max(1, (n - 1).bit_length())
         self.ids = np.arange(n, dtype=np.uint64)
