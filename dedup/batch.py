@@ -134,7 +134,7 @@ def _page_fields(page: PageLike, number: int) -> tuple[str, str]:
 
 
 def check_jobs(jobs: int | None) -> int:
-    """Return the number of worker processes ``jobs`` asks for (None: all cores)."""
+    """Return how many processes ``jobs`` asks for (None: all cores)."""
     if jobs is None:
         return os.cpu_count() or 1
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:

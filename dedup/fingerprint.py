@@ -66,19 +66,6 @@ class Fingerprints:
         rank[order] = np.arange(order.size)
         return first[order], rank[inverse.reshape(-1)]
 
-    @staticmethod
-    def concatenate(parts: Sequence[Fingerprints], num_perm: int) -> Fingerprints:
-        """Join batches in order."""
-        if not parts:
-            return Fingerprints(
-                np.empty(0, np.uint64), np.empty((0, num_perm), np.uint32), np.empty(0, np.int64)
-            )
-        return Fingerprints(
-            np.concatenate([p.keys for p in parts]),
-            np.concatenate([p.signatures for p in parts]),
-            np.concatenate([p.counts for p in parts]),
-        )
-
 
 @lru_cache(maxsize=16)
 def hasher_for(num_perm: int, seed: int, ngram: int) -> MinHasher:
