@@ -137,12 +137,16 @@ def _event(level: int, message: str, worker: BaseProcess, event: str) -> None:
 def _bind(host: str, port: int) -> socket.socket:
     """Bind (without listening) a SO_REUSEPORT socket: it holds the port, port 0 included.
 
-    A plain bind comes first, so a port that anything else holds, another ``dedup serve``
-    included, is refused rather than shared.
+    For a given port, a plain bind comes first, so a port that anything else holds, another
+    ``dedup serve`` included, is refused rather than shared. Port 0 is bound shared at once:
+    the kernel picks a port nothing holds, and there is no moment between a probe and the
+    real bind when an outgoing connection could take the port.
     """
     family, _, _, _, address = socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )[0]
+    if port == 0:
+        return _socket(family, address, listen=False)
     with _socket(family, address, listen=False, shared=False) as probe:
         address = probe.getsockname()
     return _socket(family, address, listen=False)
