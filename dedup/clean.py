@@ -49,7 +49,7 @@ def plan_removals(
     if isinstance(min_docs, bool) or not isinstance(min_docs, int) or min_docs < 1:
         raise ConfigError(f"min_docs={min_docs!r} must be an integer >= 1; 1 removes every cluster")
     cluster_of = clustering.cluster_of
-    spans = np.array([group.docs >= min_docs for group in clustering.clusters] + [False])
+    spans = np.array([docs >= min_docs for docs in clustering.cluster_docs] + [False])
     # cluster_of is -1 for a paragraph that repeats nowhere: index the trailing False.
     remove: npt.NDArray[np.bool_] = spans[np.where(cluster_of < 0, -1, cluster_of)]
     if keep == "first" and cluster_of.size:

@@ -129,8 +129,8 @@ def assignment_lines(clustering: Clustering) -> Iterator[bytes]:
     """
     prefixes = [b'{"doc":%b,"para":' % orjson.dumps(doc) for doc in clustering.doc_ids]
     suffixes = [
-        b',"cluster":%b,"size":%d}\n' % (orjson.dumps(group.id), group.size)
-        for group in clustering.clusters
+        b',"cluster":%b,"size":%d}\n' % (orjson.dumps(cluster_id), size)
+        for cluster_id, size in zip(clustering.cluster_ids, clustering.cluster_sizes, strict=True)
     ]
     suffixes.append(b',"cluster":null,"size":1}\n')  # cluster_of is -1: repeats nowhere
     rows = zip(

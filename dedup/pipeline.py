@@ -12,7 +12,7 @@ from dedup.config import DedupConfig
 from dedup.fingerprint import Fingerprints
 from dedup.lsh import candidate_pairs
 from dedup.match import Scores, score_pairs
-from dedup.result import Cluster, Clustering
+from dedup.result import ClusterColumns, Clustering
 from dedup.unionfind import components
 
 __all__ = ["PageLike", "cluster", "link", "link_distinct", "verified_pairs"]
@@ -163,26 +163,14 @@ def _assemble(
     position = np.full(components_.size, -1, dtype=np.int64)
     position[repeated] = np.arange(repeated.size)
     cluster_of = position[compact]
-    member_docs = list(map(doc_ids.__getitem__, grouped_docs.tolist()))
-    member_paras = para_of[grouped].tolist()
     raws = components_[repeated]
-    clusters = [
-        Cluster(
-            id=f"{key:016x}",
-            size=size,
-            docs=n_docs,
-            text=raw_texts[raw],
-            members=tuple(
-                zip(member_docs[low : low + size], member_paras[low : low + size], strict=True)
-            ),
-        )
-        for key, size, n_docs, raw, low in zip(
-            keys[raws].tolist(),
-            sizes[repeated].tolist(),
-            docs[repeated].tolist(),
-            raws.tolist(),
-            starts[repeated].tolist(),
-            strict=True,
-        )
-    ]
-    return Clustering(doc_ids, doc_of, para_of, cluster_of, clusters)
+    columns = ClusterColumns(
+        ids=[f"{key:016x}" for key in keys[raws].tolist()],
+        sizes=sizes[repeated].tolist(),
+        docs=docs[repeated].tolist(),
+        texts=[raw_texts[raw] for raw in raws.tolist()],
+        member_doc=grouped_docs,
+        member_para=para_of[grouped],
+        starts=starts[repeated].tolist(),
+    )
+    return Clustering(doc_ids, doc_of, para_of, cluster_of, columns)

@@ -9,7 +9,7 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Assignment", "Cluster", "Clustering"]
+__all__ = ["Assignment", "Cluster", "ClusterColumns", "Clustering"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,47 @@ class Cluster:
     members: tuple[tuple[str, int], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ClusterColumns:
+    """The clusters of a batch as columns, from which :class:`Cluster` objects are made only
+    when asked for: writing assignments or cleaning pages needs no member tuples.
+
+    Attributes:
+        ids, sizes, docs, texts: one entry per cluster, as in :class:`Cluster`.
+        member_doc: (n_members,) int64 page index of every member, cluster after cluster,
+            each cluster's members in input order.
+        member_para: (n_members,) int64 their paragraph indices.
+        starts: each cluster's first position in ``member_doc``.
+    """
+
+    ids: list[str]
+    sizes: list[int]
+    docs: list[int]
+    texts: list[str]
+    member_doc: npt.NDArray[np.int64]
+    member_para: npt.NDArray[np.int64]
+    starts: list[int]
+
+    def build(self, doc_ids: Sequence[str]) -> list[Cluster]:
+        """Return the :class:`Cluster` objects."""
+        member_docs = list(map(doc_ids.__getitem__, self.member_doc.tolist()))
+        member_paras = self.member_para.tolist()
+        return [
+            Cluster(
+                id=cluster_id,
+                size=size,
+                docs=n_docs,
+                text=text,
+                members=tuple(
+                    zip(member_docs[low : low + size], member_paras[low : low + size], strict=True)
+                ),
+            )
+            for cluster_id, size, n_docs, text, low in zip(
+                self.ids, self.sizes, self.docs, self.texts, self.starts, strict=True
+            )
+        ]
+
+
 class Clustering:
     """Per-paragraph cluster assignments of a batch, in input order, and its clusters.
 
@@ -56,7 +97,9 @@ class Clustering:
         doc_of: (n_paragraphs,) int64 index into ``doc_ids`` of each paragraph.
         para_of: (n_paragraphs,) int64 paragraph index within its page.
         cluster_of: (n_paragraphs,) int64 index into ``clusters``, -1 for a unique paragraph.
-        clusters: clusters of two or more paragraphs, by distinct pages, descending.
+        clusters: clusters of two or more paragraphs, by distinct pages, descending (made on
+            first use when the clustering was given as columns).
+        cluster_ids, cluster_sizes, cluster_docs: each cluster's id, size and distinct pages.
     """
 
     def __init__(
@@ -65,20 +108,34 @@ class Clustering:
         doc_of: npt.NDArray[np.int64],
         para_of: npt.NDArray[np.int64],
         cluster_of: npt.NDArray[np.int64],
-        clusters: list[Cluster],
+        clusters: list[Cluster] | ClusterColumns,
     ) -> None:
         self.doc_ids = doc_ids
         self.doc_of = doc_of
         self.para_of = para_of
         self.cluster_of = cluster_of
-        self.clusters = clusters
+        if isinstance(clusters, ClusterColumns):
+            self._columns: ClusterColumns | None = clusters
+            self.cluster_ids, self.cluster_sizes = clusters.ids, clusters.sizes
+            self.cluster_docs = clusters.docs
+        else:
+            self._columns = None
+            self.__dict__["clusters"] = clusters
+            self.cluster_ids = [c.id for c in clusters]
+            self.cluster_sizes = [c.size for c in clusters]
+            self.cluster_docs = [c.docs for c in clusters]
+
+    @cached_property
+    def clusters(self) -> list[Cluster]:
+        """Clusters of two or more paragraphs, by distinct pages, descending."""
+        assert self._columns is not None  # otherwise __init__ stored the list already
+        return self._columns.build(self.doc_ids)
 
     def __len__(self) -> int:
         return int(self.doc_of.size)
 
     def __iter__(self) -> Iterator[Assignment]:
-        ids = [c.id for c in self.clusters]
-        sizes = [c.size for c in self.clusters]
+        ids, sizes = self.cluster_ids, self.cluster_sizes
         docs = self.doc_ids
         for doc, para, cluster in zip(
             self.doc_of.tolist(), self.para_of.tolist(), self.cluster_of.tolist(), strict=True

@@ -117,6 +117,22 @@ def test_same_ids_on_every_run(pages: list[tuple[str, str]], result: dedup.Clust
     assert [a.cluster for a in again.paragraphs] == [a.cluster for a in result.paragraphs]
 
 
+def test_cluster_columns_agree_with_the_clusters(result: dedup.Clustering) -> None:
+    """The columns the CLI writes from (ids, sizes, distinct pages) describe the clusters that
+    are built on demand, and every member's assignment names its cluster."""
+    clusters = result.clusters
+    assert result.cluster_ids == [c.id for c in clusters]
+    assert result.cluster_sizes == [c.size for c in clusters] == [len(c.members) for c in clusters]
+    assert result.cluster_docs == [len({doc for doc, _ in c.members}) for c in clusters]
+    where = {(a.doc, a.para): a.cluster for a in result}
+    assert all(where[member] == c.id for c in clusters for member in c.members)
+    rebuilt = dedup.Clustering(
+        result.doc_ids, result.doc_of, result.para_of, result.cluster_of, list(clusters)
+    )
+    assert list(rebuilt) == list(result)
+    assert rebuilt.cluster_docs == result.cluster_docs
+
+
 def test_index_matches_coups_against_peru(pages: list[tuple[str, str]]) -> None:
     """The incremental index finds the same 16 shared paragraphs, and not the Argentina pair."""
     index = dedup.Index()
