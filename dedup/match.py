@@ -81,7 +81,7 @@ def score_pairs(
     second_counts = counts if other_counts is None else other_counts
     similarity = np.empty(pairs.shape[0], dtype=np.float64)
 
-    def compare(low: int) -> None:  # one step per 32k pairs
+    def compare(low: int) -> None:  # one step per _CHUNK pairs
         part = pairs[low : low + _CHUNK]
         agree = np.count_nonzero(signatures[part[:, 0]] == second_sigs[part[:, 1]], axis=1)
         similarity[low : low + _CHUNK] = agree / signatures.shape[1]

@@ -55,10 +55,11 @@ class ClusterColumns:
 
     Attributes:
         ids, sizes, docs, texts: one entry per cluster, as in :class:`Cluster`.
-        member_doc: (n_members,) int64 page index of every member, cluster after cluster,
-            each cluster's members in input order.
-        member_para: (n_members,) int64 their paragraph indices.
-        starts: each cluster's first position in ``member_doc``.
+        member_doc: (n_paragraphs,) int64 page index of every paragraph, grouped by
+            near-duplicate component (a paragraph that repeats nowhere is a group of one),
+            each group in input order.
+        member_para: (n_paragraphs,) int64 their paragraph indices.
+        starts: where each cluster's group begins in ``member_doc``; it runs ``size`` long.
     """
 
     ids: list[str]
