@@ -96,8 +96,7 @@ def exact_keys(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint64], list[bytes
         >>> normalized, bool(keys[0] == keys[1])
         ([b'perus coup', b'perus coup'], True)
     """
-    normalized = [b" ".join(words(text)) for text in texts]
-    keys = np.fromiter(map(exact_key, texts, normalized), dtype=np.uint64, count=len(texts))
+    keys, _, normalized = _keyed(texts)
     return keys, normalized
 
 
@@ -129,9 +128,7 @@ def fingerprint(
         known: exact keys that need no signature (an index matches them exactly): their rows
             get a zero signature and a shingle count of 0, as a paragraph without words.
     """
-    split = [words(text) for text in texts]
-    normalized = [b" ".join(w) for w in split]
-    keys = np.fromiter(map(exact_key, texts, normalized), dtype=np.uint64, count=len(texts))
+    keys, split, _ = _keyed(texts)
     if known is None:
         signatures, counts = sign_normalized(split, config)
         return Fingerprints(keys, signatures, counts)
@@ -141,3 +138,13 @@ def fingerprint(
     if todo:
         signatures[todo], counts[todo] = sign_normalized([split[row] for row in todo], config)
     return Fingerprints(keys, signatures, counts)
+
+
+def _keyed(
+    texts: Sequence[str],
+) -> tuple[npt.NDArray[np.uint64], list[list[bytes]], list[bytes]]:
+    """Return the exact keys, normalised words and normalised texts of raw paragraphs."""
+    split = [words(text) for text in texts]
+    normalized = [b" ".join(w) for w in split]
+    keys = np.fromiter(map(exact_key, texts, normalized), dtype=np.uint64, count=len(texts))
+    return keys, split, normalized

@@ -76,11 +76,11 @@ class Fingerprinter:
         self._keying: deque[_Task[Keyed]] = deque()
         self._signing: deque[_Task[Signed]] = deque()
         self._signed: list[Signed] = []
-        self._unique: dict[int, int] = {}  # exact key -> row among the distinct texts
-        self._keys: list[npt.NDArray[np.uint64]] = []
-        self._rows: list[list[int]] = []
+        # Exact key -> row among the distinct texts; in insertion order, so its keys are the
+        # rows' keys.
+        self._unique: dict[int, int] = {}
+        self._of_raw: list[int] = []  # each raw text keyed so far: its row
         self._first_raw: list[int] = []
-        self._taken = 0  # raw texts keyed so far
         self._to_sign: list[bytes] = []
         self._added = 0
 
@@ -112,13 +112,9 @@ class Fingerprinter:
         while self._signing:
             self._signed.append(_next(self._signing))
         num_perm = self._config.num_perm
-        of_raw = np.fromiter(
-            (row for batch in self._rows for row in batch),
-            dtype=np.int64,
-            count=sum(map(len, self._rows)),
-        )
+        of_raw = np.array(self._of_raw, dtype=np.int64)
         first_raw = np.array(self._first_raw, dtype=np.int64)
-        keys = np.concatenate(self._keys)[first_raw] if self._keys else np.empty(0, np.uint64)
+        keys = np.fromiter(self._unique, dtype=np.uint64, count=len(self._unique))
         if not self._signed:
             empty = Fingerprints(keys, np.empty((0, num_perm), np.uint32), np.empty(0, np.int64))
             return Distinct(empty, of_raw, first_raw)
@@ -133,16 +129,15 @@ class Fingerprinter:
         known = len(unique)
         # A new key gets the next row; setdefault reads len() before inserting.
         rows = [unique.setdefault(key, len(unique)) for key in keys.tolist()]
-        self._keys.append(keys)
-        self._rows.append(rows)
+        taken = len(self._of_raw)
+        self._of_raw += rows
         # New rows are given in order of first occurrence: known, known + 1, ...
         following = known
         for position, (text, row) in enumerate(zip(normalized, rows, strict=True)):
             if row == following:
                 self._to_sign.append(text)
-                self._first_raw.append(self._taken + position)
+                self._first_raw.append(taken + position)
                 following += 1
-        self._taken += len(rows)
         if len(self._to_sign) >= BATCH:
             self._sign(self._to_sign)
             self._to_sign = []

@@ -165,9 +165,7 @@ def candidate_pairs(
     else:
         with ThreadPoolExecutor(max_workers=threads) as pool:
             parts = list(pool.map(join.run, [range(t, bands, threads) for t in range(threads)]))
-        found = np.concatenate(parts)
-        found.sort(kind="stable")  # merges the sorted parts in linear time
-        found = found[np.concatenate(([True], found[1:] != found[:-1]))] if found.size else found
+        found = sorted_unique(np.concatenate(parts), kind="stable")  # merges sorted parts
     first, second = np.divmod(found, join.width)
     return np.stack((first, second), axis=1).astype(np.int64)
 
