@@ -12,8 +12,8 @@ from pathlib import Path
 
 import dedup
 from bench.corpus import default_path
-from dedup.batch import read_batch
-from dedup.pipeline import link_distinct
+from dedup.batch.pipeline import link_distinct
+from dedup.batch.reader import read_batch
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -65,7 +65,7 @@ def _is_fixed_point(text: str) -> bool:
     # dedup normalises inside signatures(); the pairs must be texts it leaves unchanged so
     # that exact Jaccard is computed on the very shingle sets dedup hashes.
     try:
-        from dedup import normalize
+        from dedup.text.normalize import normalize
     except ImportError:
         return True
     return bool(normalize(text) == text)

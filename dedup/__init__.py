@@ -1,51 +1,94 @@
-"""dedup: find the blurbs that repeat across web pages, with MinHash-LSH over paragraphs."""
+"""dedup: find the blurbs that repeat across web pages, with MinHash-LSH over paragraphs.
+
+The names below are the curated public API; each is documented in the README's "Public API"
+table. They load on first use (PEP 562), so ``import dedup`` and the CLI's ``--help`` stay
+fast; everything else is reachable from its subpackage (``dedup.sketch.lsh.LSHIndex``, ...).
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING
 
-from dedup.build import build_index
-from dedup.config import DedupConfig
-from dedup.errors import (
-    ConfigError,
-    DedupError,
-    DuplicateKeyError,
-    IncompatibleSignatureError,
-    InputError,
-    StoreError,
-    UnknownKeyError,
-)
-from dedup.index import AddResult, ClusterInfo, ClusterSummary, Document, Index, Stats
-from dedup.lsh import LSHIndex, candidate_pairs, collision_probability, optimal_params
-from dedup.match import Match
-from dedup.minhash import MinHasher, containment_estimate, jaccard_estimate
-from dedup.normalize import NormalizeConfig, normalize
-from dedup.paragraphs import split_paragraphs
-from dedup.pipeline import cluster
-from dedup.plan import Assigned
-from dedup.result import Assignment, Cluster, Clustering
-from dedup.sqlitestore import SQLiteStore
-from dedup.store import MemoryStore, Store
-from dedup.unionfind import UnionFind
-
 if TYPE_CHECKING:
-    from dedup.interop import from_lean_minhash, to_lean_minhash
+    from dedup.batch.pipeline import cluster
+    from dedup.batch.result import Assignment, Cluster, Clustering
+    from dedup.config import DedupConfig
+    from dedup.errors import (
+        ConfigError,
+        DedupError,
+        DuplicateKeyError,
+        IncompatibleSignatureError,
+        InputError,
+        StoreError,
+        UnknownKeyError,
+    )
+    from dedup.index.build import build_index
+    from dedup.index.index import AddResult, ClusterInfo, ClusterSummary, Document, Index, Stats
+    from dedup.sketch.interop import from_lean_minhash, to_lean_minhash
+    from dedup.sketch.match import Match
+    from dedup.sketch.minhash import MinHasher, containment_estimate, jaccard_estimate
+    from dedup.sketch.scurve import collision_probability, optimal_params
+    from dedup.stores.sqlite import SQLiteStore
+    from dedup.stores.store import MemoryStore, Store
+    from dedup.text.normalize import normalize
+    from dedup.text.paragraphs import split_paragraphs
 
 __version__ = "0.1.0"
 
+# Where each public name lives. datasketch (the interop) alone takes half a second to import,
+# and numpy most of the rest: nothing loads until a name is asked for.
+_HOMES: dict[str, str] = {
+    "AddResult": "dedup.index.index",
+    "Assignment": "dedup.batch.result",
+    "Cluster": "dedup.batch.result",
+    "ClusterInfo": "dedup.index.index",
+    "ClusterSummary": "dedup.index.index",
+    "Clustering": "dedup.batch.result",
+    "ConfigError": "dedup.errors",
+    "DedupConfig": "dedup.config",
+    "DedupError": "dedup.errors",
+    "Document": "dedup.index.index",
+    "DuplicateKeyError": "dedup.errors",
+    "IncompatibleSignatureError": "dedup.errors",
+    "Index": "dedup.index.index",
+    "InputError": "dedup.errors",
+    "Match": "dedup.sketch.match",
+    "MemoryStore": "dedup.stores.store",
+    "MinHasher": "dedup.sketch.minhash",
+    "SQLiteStore": "dedup.stores.sqlite",
+    "Stats": "dedup.index.index",
+    "Store": "dedup.stores.store",
+    "StoreError": "dedup.errors",
+    "UnknownKeyError": "dedup.errors",
+    "build_index": "dedup.index.build",
+    "cluster": "dedup.batch.pipeline",
+    "collision_probability": "dedup.sketch.scurve",
+    "containment_estimate": "dedup.sketch.minhash",
+    "from_lean_minhash": "dedup.sketch.interop",
+    "jaccard_estimate": "dedup.sketch.minhash",
+    "normalize": "dedup.text.normalize",
+    "optimal_params": "dedup.sketch.scurve",
+    "split_paragraphs": "dedup.text.paragraphs",
+    "to_lean_minhash": "dedup.sketch.interop",
+}
+
 
 def __getattr__(name: str) -> object:
-    # datasketch takes half a second to import: load the interop only when it is asked for.
-    if name in {"from_lean_minhash", "to_lean_minhash"}:
-        from dedup import interop  # noqa: PLC0415
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'dedup' has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
 
-        return getattr(interop, name)
-    raise AttributeError(f"module 'dedup' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])
 
 
 __all__ = [
     "AddResult",
-    "Assigned",
     "Assignment",
     "Cluster",
     "ClusterInfo",
@@ -59,20 +102,16 @@ __all__ = [
     "IncompatibleSignatureError",
     "Index",
     "InputError",
-    "LSHIndex",
     "Match",
     "MemoryStore",
     "MinHasher",
-    "NormalizeConfig",
     "SQLiteStore",
     "Stats",
     "Store",
     "StoreError",
-    "UnionFind",
     "UnknownKeyError",
     "__version__",
     "build_index",
-    "candidate_pairs",
     "cluster",
     "collision_probability",
     "containment_estimate",

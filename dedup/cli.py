@@ -14,16 +14,16 @@ import orjson
 from tqdm import tqdm
 
 from dedup import __version__
-from dedup.build import build_index
-from dedup.clean import CleanStats, PageCleaner, plan_removals
+from dedup.batch.clean import CleanStats, PageCleaner, plan_removals
+from dedup.batch.pipeline import cluster
+from dedup.batch.result import Clustering
 from dedup.config import DedupConfig
 from dedup.errors import DedupError
-from dedup.index import STORE_FILE
-from dedup.output import JsonLinesWriter, assignment_lines, atomic_output
-from dedup.pipeline import cluster
-from dedup.result import Clustering
-from dedup.sources import PageReader, spool
-from dedup.sqlitestore import SQLiteStore
+from dedup.index.build import build_index
+from dedup.index.index import STORE_FILE
+from dedup.io.output import JsonLinesWriter, assignment_lines, atomic_output
+from dedup.io.sources import PageReader, spool
+from dedup.stores.sqlite import SQLiteStore
 
 __all__ = ["build_parser", "main"]
 

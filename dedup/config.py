@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dedup.errors import ConfigError
-from dedup.lsh import optimal_params
+from dedup.sketch.scurve import optimal_params
 
 __all__ = ["DedupConfig"]
 
@@ -24,7 +24,7 @@ class DedupConfig:
     short title is never absorbed by the teaser that starts with the same words).
 
     ``bands`` and ``rows`` default to the LSH banding that finds, with high probability, every
-    pair that could pass either test (see :func:`dedup.lsh.optimal_params`).
+    pair that could pass either test (see :func:`dedup.sketch.scurve.optimal_params`).
 
     Example:
         >>> config = DedupConfig()

@@ -1,4 +1,4 @@
-"""dedup's HTTP service: a thin aiohttp layer over :class:`dedup.index.Index`."""
+"""dedup's HTTP service: a thin aiohttp layer over :class:`dedup.index.index.Index`."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ import orjson
 from aiohttp import web
 
 from dedup.errors import DedupError
-from dedup.index import Index
+from dedup.index.index import Index
 from service.batcher import Batcher, Bounds
 from service.handlers import ROUTES
 from service.jobs import ExecutorJobs

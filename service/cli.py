@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
-
 from dedup.errors import DedupError
-from service.settings import ServiceSettings, add_arguments, settings_from_args
+from service.logs import configure_logging
+from service.settings import add_arguments, settings_from_args
 
-__all__ = ["JsonFormatter", "add_serve_command", "build_parser", "main", "run_serve"]
+__all__ = ["add_serve_command", "build_parser", "main", "run_serve"]
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -26,38 +23,6 @@ Example:
   dedup serve --data ./dedup-data --port 8080
   curl -s localhost:8080/healthz
 """
-
-
-class JsonFormatter(logging.Formatter):
-    """Format each record as one JSON line: time, level, logger, message and its fields."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        """Return the record as a single line of JSON (a traceback goes into ``exc``)."""
-        line: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "pid": record.process,
-            "message": record.getMessage(),
-        }
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            line.update(fields)
-        if record.exc_info:
-            line["exc"] = self.formatException(record.exc_info)
-        return orjson.dumps(line, default=str).decode()
-
-
-def configure_logging(settings: ServiceSettings) -> None:
-    """Send the service's logs to stderr as JSON lines at the configured level."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    for name in ("service", "aiohttp"):
-        logger = logging.getLogger(name)
-        logger.handlers[:] = [handler]
-        logger.setLevel(settings.log_level.upper())
-        logger.propagate = False
 
 
 def add_serve_command(subparsers: Any) -> argparse.ArgumentParser:

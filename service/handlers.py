@@ -16,7 +16,7 @@ from aiohttp.typedefs import Handler
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from dedup.errors import DuplicateKeyError
-from dedup.index import ClusterInfo, ClusterSummary, Index
+from dedup.index.index import ClusterInfo, ClusterSummary, Index
 from service.keys import (
     EXECUTOR,
     INDEX,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from dedup.index import Index
+from dedup.index.index import Index
 from service.jobs import ExecutorJobs
 from service.metrics import Metrics, StatsCache
 from service.settings import ServiceSettings

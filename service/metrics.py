@@ -9,8 +9,8 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from dedup.index import Index, Stats
-from service.processes import MULTIPROCESS_DIR
+from dedup.index.index import Index, Stats
+from service.settings import MULTIPROCESS_DIR
 
 __all__ = ["Metrics", "StatsCache"]
 

@@ -6,7 +6,7 @@ on that port (``SO_REUSEPORT``): the kernel spreads new connections over the wor
 of their addresses. (With one shared socket, the first worker to wake would accept every
 connection of a burst.) Writes stay correct because every worker plans its writes under the
 store's write lock against the latest state, and replays the others' writes before it reads
-(:mod:`dedup.replay`).
+(:mod:`dedup.index.replay`).
 
 The parent logs ``listening`` once every worker is ready, restarts a worker that dies, and on
 SIGTERM or SIGINT passes SIGTERM on, so each worker drains its requests, and waits for them.
@@ -34,12 +34,11 @@ from types import FrameType
 from typing import Any
 
 from dedup.errors import DedupError
-from service.settings import ServiceSettings
+from service.logs import configure_logging
+from service.settings import MULTIPROCESS_DIR, ServiceSettings
 
-__all__ = ["MULTIPROCESS_DIR", "serve_processes"]
+__all__ = ["serve_processes"]
 
-# prometheus-client keeps the metrics of several processes in files in this directory.
-MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 EXIT_ERROR = 2
 
 log = logging.getLogger("service")
@@ -218,7 +217,6 @@ def _worker(
     """A worker process: serve on its own socket on the shared port (``place`` is the family
     and the address) until SIGTERM or the parent's end."""
     from service.app import run  # noqa: PLC0415 - the parent never loads aiohttp
-    from service.cli import configure_logging  # noqa: PLC0415
 
     configure_logging(settings)
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import orjson
 
-from dedup.index import AddResult, ClusterSummary, Index
-from dedup.match import Match
+from dedup.index.index import AddResult, ClusterSummary, Index
+from dedup.sketch.match import Match
 from service.errors import ApiError
 from service.metrics import StatsCache
 from service.validation import DocumentIn, Limits, check_paragraphs

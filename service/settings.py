@@ -14,6 +14,7 @@ from dedup.errors import ConfigError
 
 __all__ = [
     "ID_MAX_CHARS",
+    "MULTIPROCESS_DIR",
     "SETTINGS",
     "LogLevel",
     "ServiceSettings",
@@ -26,6 +27,9 @@ LogLevel = Literal["debug", "info", "warning", "error"]
 MIB = 1 << 20
 # Document ids are 1 to 512 characters (fixed by the API, not a setting).
 ID_MAX_CHARS = 512
+# prometheus-client keeps the metrics of several processes in files in the directory this
+# environment variable names.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 _LEVELS: tuple[LogLevel, ...] = ("debug", "info", "warning", "error")
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import orjson
 from aiohttp import web
 
-from dedup.paragraphs import split_paragraphs
+from dedup.text.paragraphs import split_paragraphs
 from service.errors import ApiError
 from service.keys import SETTINGS
 from service.settings import ID_MAX_CHARS, ServiceSettings
@@ -49,7 +49,7 @@ class DocumentIn:
     meta: dict[str, object] | None
 
     def as_tuple(self) -> tuple[str, str, dict[str, object] | None]:
-        """Return ``(id, text, meta)`` as :meth:`dedup.index.Index.add_many` takes it."""
+        """Return ``(id, text, meta)`` as :meth:`dedup.index.index.Index.add_many` takes it."""
         return (self.id, self.text, self.meta)
 
 

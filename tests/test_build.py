@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import dedup
-from dedup.build import build_index
 from dedup.errors import InputError, StoreError
-from dedup.sqlitestore import SQLiteStore
-from dedup.store import MemoryStore
+from dedup.index.build import build_index
+from dedup.stores.sqlite import SQLiteStore
+from dedup.stores.store import MemoryStore
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

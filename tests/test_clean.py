@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from dedup import cluster
-from dedup.clean import CleanStats, PageCleaner, clean_page, plan_removals
+from dedup.batch.clean import CleanStats, PageCleaner, clean_page, plan_removals
 from dedup.cli import main
 from dedup.errors import ConfigError, InputError
 

@@ -17,7 +17,7 @@ import pytest
 from dedup import cli
 from dedup.cli import main
 from dedup.errors import DedupError
-from dedup.output import assignment_lines, atomic_output, dumps
+from dedup.io.output import assignment_lines, atomic_output, dumps
 
 WriteJsonl = Callable[..., Path]
 
@@ -231,7 +231,7 @@ def test_permission_denied_exits_2(
     corpus_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A file the process may not read stops the run with exit 2 and the reason (even as root)."""
-    from dedup import sources
+    from dedup.io import sources
 
     def denied(path: str) -> object:
         raise PermissionError(13, "Permission denied", path)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import dedup
-from dedup.paragraphs import split_paragraphs
+from dedup.text.paragraphs import split_paragraphs
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SHARED_TITLES = [

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 import dedup
-from dedup import fingerprint
+import dedup.index.index
 from dedup.errors import DuplicateKeyError, IncompatibleSignatureError, UnknownKeyError
+from dedup.sketch import fingerprint
 
 TEASER = (
     "The river authority opened all six floodgates on Tuesday night after three days of heavy "
@@ -185,7 +186,7 @@ def test_a_paragraph_removed_while_matching_is_matched_by_similarity(
             index.remove("a")  # a write lands between the fingerprinting and the lookup
         return prints
 
-    monkeypatch.setattr(dedup.index, "fingerprint", racing)
+    monkeypatch.setattr(dedup.index.index, "fingerprint", racing)
     found = index.match(TEASER)[0]
     assert found is not None
     assert found.cluster == cluster

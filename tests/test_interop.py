@@ -8,7 +8,7 @@ from datasketch import MinHashLSH
 
 import dedup
 from dedup.errors import IncompatibleSignatureError
-from dedup.lsh import LSHIndex, candidate_pairs
+from dedup.sketch.lsh import LSHIndex, candidate_pairs
 
 
 def _variants(count: int, seed: int = 7) -> list[str]:

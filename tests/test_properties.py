@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedup
-from dedup.fingerprint import fingerprint
-from dedup.lsh import LSHIndex, band_keys, candidate_pairs
-from dedup.minhash import MinHasher, jaccard_estimate
-from dedup.normalize import normalize
-from dedup.shingle import shingle
-from dedup.unionfind import components
+from dedup.batch.unionfind import components
+from dedup.sketch.fingerprint import fingerprint
+from dedup.sketch.lsh import LSHIndex, band_keys, candidate_pairs
+from dedup.sketch.minhash import MinHasher, jaccard_estimate
+from dedup.text.normalize import normalize
+from dedup.text.shingle import shingle
 
 PROTESTS = "Protests spread across the southern provinces after the congress voted to remove him."
 WORDS = st.text(alphabet="abcdefgh", min_size=1, max_size=4)
@@ -41,7 +41,7 @@ def test_signature_equals_python_big_integer_reference(
     distinct = [np.unique(np.array(p, dtype=np.uint32)) for p in paragraphs]
     batch.hashes = np.concatenate(distinct)
     batch.offsets = np.cumsum([0, *map(len, distinct)]).astype(np.int64)
-    with patch("dedup.minhash._CHUNK", block):
+    with patch("dedup.sketch.minhash._CHUNK", block):
         got = hasher.sign(batch).tolist()
     a, b = [int(x) for x in hasher.a], [int(x) for x in hasher.b]
     expected = [
@@ -159,9 +159,9 @@ def test_output_is_the_same_for_any_jobs(paragraphs: list[str]) -> None:
 def test_worker_processes_give_the_same_output(monkeypatch: pytest.MonkeyPatch) -> None:
     """With tiny batches the workers really key and sign, and the result equals the inline
     one; typographic variants in different batches share their one signature."""
-    monkeypatch.setattr("dedup.batch.BATCH", 8)
-    monkeypatch.setattr("dedup.fingerprinter.BATCH", 8)
-    monkeypatch.setattr("dedup.batch.INLINE", 16)
+    monkeypatch.setattr("dedup.batch.reader.BATCH", 8)
+    monkeypatch.setattr("dedup.batch.fingerprinter.BATCH", 8)
+    monkeypatch.setattr("dedup.batch.reader.INLINE", 16)
     submitted: list[str] = []
 
     class Counting(ProcessPoolExecutor):
@@ -169,7 +169,7 @@ def test_worker_processes_give_the_same_output(monkeypatch: pytest.MonkeyPatch) 
             submitted.append(fn.__name__)
             return super().submit(fn, *args, **kwargs)
 
-    monkeypatch.setattr("dedup.fingerprinter.ProcessPoolExecutor", Counting)
+    monkeypatch.setattr("dedup.batch.fingerprinter.ProcessPoolExecutor", Counting)
     variants = [PROTESTS, PROTESTS.upper(), PROTESTS.replace(" ", "  ") + " …"]
     pages = [
         (

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 
 import service.app
 from dedup.errors import StoreError
-from dedup.index import Index
+from dedup.index.index import Index
 from service import create_app
 from service.batcher import Bounds
 from service.keys import INDEX, MATCHER, WRITER

@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from dedup.errors import StoreError
-from dedup.index import Index
+from dedup.index.index import Index
 from service import create_app
 from service.errors import ERROR_CODES
 from service.settings import ServiceSettings

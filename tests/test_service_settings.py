@@ -14,7 +14,7 @@ import pytest
 from server_process import ROOT, ServerProcess
 
 from dedup.errors import ConfigError
-from service.cli import JsonFormatter
+from service.logs import JsonFormatter
 from service.settings import SETTINGS, ServiceSettings, settings_from_args
 
 

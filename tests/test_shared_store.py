@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import dedup
-from dedup.index import ClusterSummary
+from dedup.index.index import ClusterSummary
 
 WORDS = [
     "river",

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.config import DedupConfig
-from dedup.fingerprint import exact_keys, fingerprint, sign_normalized
-from dedup.normalize import (
+from dedup.sketch.fingerprint import exact_keys, fingerprint, sign_normalized
+from dedup.text.normalize import (
     _ASCII_TABLE,
     _DELETE,
     _PUNCTUATION,

@@ -1,4 +1,4 @@
-"""Tests of dedup.sources: every input kind, every bad line, and pathological sizes."""
+"""Tests of dedup.io.sources: every input kind, every bad line, and pathological sizes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dedup.errors import InputError
-from dedup.sources import Page, PageReader, expand_inputs, parse_line
+from dedup.io.sources import Page, PageReader, expand_inputs, parse_line
 
 WriteJsonl = Callable[..., Path]
 

@@ -11,9 +11,9 @@ import numpy.typing as npt
 import xxhash
 
 from dedup.config import DedupConfig
-from dedup.minhash import MinHasher
-from dedup.normalize import words
-from dedup.shingle import shingle
+from dedup.sketch.minhash import MinHasher
+from dedup.text.normalize import words
+from dedup.text.shingle import shingle
 
 __all__ = [
     "Fingerprints",

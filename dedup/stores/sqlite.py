@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dedup.errors import StoreError
-from dedup.store import Skeleton, StoredDocument, StoredEntry, fingerprint_arrays
+from dedup.stores.store import Skeleton, StoredDocument, StoredEntry, fingerprint_arrays
 
 __all__ = ["SQLiteStore"]
 

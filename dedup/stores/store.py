@@ -1,6 +1,6 @@
 """Persistence for the incremental index: one small interface and an in-memory store.
 
-The SQLite store that services use lives in :mod:`dedup.sqlitestore`.
+The SQLite store that services use lives in :mod:`dedup.stores.sqlite`.
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from dedup.batch.result import Clustering
 from dedup.errors import ConfigError, InputError
-from dedup.paragraphs import split_paragraphs
-from dedup.result import Clustering
+from dedup.text.paragraphs import split_paragraphs
 
 __all__ = ["CleanStats", "CleanedPage", "KeepMode", "PageCleaner", "clean_page", "plan_removals"]
 

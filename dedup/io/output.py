@@ -13,8 +13,8 @@ from typing import IO
 
 import orjson
 
+from dedup.batch.result import Clustering
 from dedup.errors import DedupError
-from dedup.result import Clustering
 
 __all__ = ["JsonLinesWriter", "assignment_lines", "atomic_output", "dumps"]
 

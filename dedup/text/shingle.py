@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import xxhash
 
-from dedup.arrays import fmix64, sorted_unique
+from dedup.arrays.kernels import fmix64, sorted_unique
 
 __all__ = ["Shingles", "shingle"]
 
@@ -61,8 +61,8 @@ def shingle(normalized: Sequence[bytes | list[bytes]], ngram: int, seed: int = 0
 
     Args:
         normalized: normalised paragraphs, each as bytes with words separated by single
-            spaces (:func:`dedup.normalize.normalize_bytes`) or as its list of words
-            (:func:`dedup.normalize.words`).
+            spaces (:func:`dedup.text.normalize.normalize_bytes`) or as its list of words
+            (:func:`dedup.text.normalize.words`).
         ngram: words per shingle.
         seed: xxhash seed; a different seed gives independent shingle hashes.
 

@@ -7,13 +7,13 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 
-from dedup.batch import PageLike, Progress, check_jobs, read_batch
+from dedup.batch.reader import PageLike, Progress, check_jobs, read_batch
+from dedup.batch.result import ClusterColumns, Clustering
+from dedup.batch.unionfind import components
 from dedup.config import DedupConfig
-from dedup.fingerprint import Fingerprints
-from dedup.lsh import candidate_pairs
-from dedup.match import Scores, score_pairs
-from dedup.result import ClusterColumns, Clustering
-from dedup.unionfind import components
+from dedup.sketch.fingerprint import Fingerprints
+from dedup.sketch.lsh import candidate_pairs
+from dedup.sketch.match import Scores, score_pairs
 
 __all__ = ["PageLike", "cluster", "link", "link_distinct", "verified_pairs"]
 
@@ -68,7 +68,7 @@ def link(prints: Fingerprints, config: DedupConfig, *, threads: int = 1) -> npt.
     """Label each fingerprinted paragraph with its near-duplicate component.
 
     Exact keys are collapsed first; the distinct ones are LSH-joined by sorting band keys,
-    candidates are verified with :func:`dedup.match.score_pairs`, and the matches are merged
+    candidates are verified with :func:`dedup.sketch.match.score_pairs`, and the matches are merged
     with union-find. ``threads`` share the join and the verification; the labels are the same
     for any number.
 
@@ -110,7 +110,7 @@ def verified_pairs(
         signatures: (n, num_perm) uint32.
         counts: (n,) int64 distinct shingles; paragraphs without any are left out.
         config: banding and match thresholds.
-        window: bucket neighbours per member (see :func:`dedup.lsh.candidate_pairs`).
+        window: bucket neighbours per member (see :func:`dedup.sketch.lsh.candidate_pairs`).
         threads: threads that share the join and the verification.
 
     Returns:

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dedup.config import DedupConfig
-from dedup.fingerprint import Fingerprints, exact_keys, sign_normalized
+from dedup.sketch.fingerprint import Fingerprints, exact_keys, sign_normalized
 
 __all__ = ["BATCH", "INLINE", "INLINE_LARGE", "LARGE_INPUT", "Distinct", "Fingerprinter"]
 
@@ -54,8 +54,8 @@ class Fingerprinter:
 
     Two steps, each a task of up to :data:`BATCH` texts:
 
-    1. Normalise and key each raw paragraph (:func:`dedup.fingerprint.exact_keys`).
-    2. Sign each distinct normalised text *once* (:func:`dedup.fingerprint.sign_normalized`):
+    1. Normalise and key each raw paragraph (:func:`dedup.sketch.fingerprint.exact_keys`).
+    2. Sign each distinct normalised text *once* (:func:`dedup.sketch.fingerprint.sign_normalized`):
        typographic variants of a blurb share one signature, whichever batch they arrive in.
 
     With ``jobs`` 2, this process reads and keys while one worker signs; with more, this

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from dedup.arrays import follow_roots
+from dedup.arrays.kernels import follow_roots
 
 __all__ = ["UnionFind", "components"]
 

@@ -18,15 +18,15 @@ from dedup.errors import (
     StoreError,
     UnknownKeyError,
 )
-from dedup.fingerprint import Fingerprints, fingerprint
-from dedup.match import Match
-from dedup.paragraphs import split_paragraphs
-from dedup.plan import Assigned, Plan
-from dedup.replay import load, replay
-from dedup.sqlitestore import SQLiteStore
-from dedup.state import DocSlot, IndexState
-from dedup.store import MemoryStore, Store
-from dedup.storeconfig import config_settings, settle_config
+from dedup.index.plan import Assigned, Plan
+from dedup.index.replay import load, replay
+from dedup.index.state import DocSlot, IndexState
+from dedup.sketch.fingerprint import Fingerprints, fingerprint
+from dedup.sketch.match import Match
+from dedup.stores.settings import config_settings, settle_config
+from dedup.stores.sqlite import SQLiteStore
+from dedup.stores.store import MemoryStore, Store
+from dedup.text.paragraphs import split_paragraphs
 
 __all__ = ["AddResult", "Assigned", "ClusterInfo", "ClusterSummary", "Document", "Index", "Stats"]
 

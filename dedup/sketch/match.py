@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dedup.config import DedupConfig
-from dedup.minhash import containment_estimate
+from dedup.sketch.minhash import containment_estimate
 
 __all__ = ["Match", "Scores", "score_pairs"]
 

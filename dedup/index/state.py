@@ -8,7 +8,7 @@ Three tables, each a set of growable columns indexed by a slot number that is ne
 - paragraphs: the document, position, entry and cluster of every stored paragraph.
 
 Members of a cluster are found by a vectorised scan of the paragraph columns; the texts stay in
-the store. Changes are computed as a :class:`dedup.plan.Plan` and applied here.
+the store. Changes are computed as a :class:`dedup.index.plan.Plan` and applied here.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from dedup.column import Column
+from dedup.arrays.column import Column
 from dedup.config import DedupConfig
-from dedup.fingerprint import Fingerprints
-from dedup.lsh import LSHIndex
-from dedup.match import Match, score_pairs
+from dedup.sketch.fingerprint import Fingerprints
+from dedup.sketch.lsh import LSHIndex
+from dedup.sketch.match import Match, score_pairs
 
 __all__ = ["DocSlot", "IndexState", "pick_best"]
 

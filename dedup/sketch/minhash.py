@@ -8,8 +8,8 @@ import numpy as np
 import numpy.typing as npt
 
 from dedup.errors import ConfigError, IncompatibleSignatureError
-from dedup.normalize import normalize_bytes
-from dedup.shingle import Shingles, shingle
+from dedup.text.normalize import normalize_bytes
+from dedup.text.shingle import Shingles, shingle
 
 __all__ = ["MinHasher", "containment_estimate", "jaccard_estimate"]
 

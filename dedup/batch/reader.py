@@ -9,9 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from dedup.config import DedupConfig
-from dedup.errors import ConfigError, InputError
-from dedup.fingerprinter import (
+from dedup.batch.fingerprinter import (
     BATCH,
     INLINE,
     INLINE_LARGE,
@@ -19,7 +17,9 @@ from dedup.fingerprinter import (
     Distinct,
     Fingerprinter,
 )
-from dedup.paragraphs import split_paragraphs
+from dedup.config import DedupConfig
+from dedup.errors import ConfigError, InputError
+from dedup.text.paragraphs import split_paragraphs
 
 __all__ = ["Batch", "PageLike", "Progress", "check_jobs", "read_batch"]
 
@@ -60,7 +60,7 @@ def read_batch(
     Identical paragraphs are collapsed on their raw text as they arrive, so a boilerplate line
     repeated on 50,000 pages is fingerprinted once, and its typographic variants are signed
     once. Fingerprinting shares ``jobs`` processes (None: all cores) with the reading
-    (:class:`dedup.fingerprinter.Fingerprinter`); the result is the same for any ``jobs``.
+    (:class:`dedup.batch.fingerprinter.Fingerprinter`); the result is the same for any ``jobs``.
     """
     workers = check_jobs(jobs)
     doc_ids: list[str] = []

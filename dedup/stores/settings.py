@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 from dedup.config import DedupConfig
 from dedup.errors import IncompatibleSignatureError
-from dedup.store import Store
+from dedup.stores.store import Store
 
 __all__ = ["config_settings", "settle_config"]
 

@@ -1,18 +1,20 @@
-"""LSH over MinHash signatures: banding, the batch band join and an incremental index."""
+"""LSH over MinHash signatures: banding, the batch band join and an incremental index.
+
+The S-curve and the choice of bands and rows live in :mod:`dedup.sketch.scurve`.
+"""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from dedup.arrays import fmix64, sorted_unique
-from dedup.errors import ConfigError, IncompatibleSignatureError
+from dedup.arrays.kernels import fmix64, sorted_unique
+from dedup.errors import IncompatibleSignatureError
 
-__all__ = ["LSHIndex", "band_keys", "candidate_pairs", "collision_probability", "optimal_params"]
+__all__ = ["LSHIndex", "band_keys", "candidate_pairs"]
 
 # Odd 64-bit multipliers that fold the rows of a band into one 64-bit key. A band of one or two
 # rows is packed exactly; longer bands are mixed, and a rare false collision is removed later by
@@ -25,59 +27,6 @@ _ROW_MIX = np.array(
 
 
 _BAND_SALT = (np.arange(1, 4097, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)) | np.uint64(1)
-
-
-def collision_probability(similarity: float, bands: int, rows: int) -> float:
-    """Return the probability that a pair of Jaccard ``similarity`` shares at least one band.
-
-    This is the S-curve ``1 - (1 - s**rows)**bands``.
-
-    Example:
-        >>> round(collision_probability(0.5, bands=63, rows=2), 6)
-        1.0
-        >>> round(collision_probability(0.05, bands=63, rows=2), 3)
-        0.146
-    """
-    return float(1.0 - (1.0 - similarity**rows) ** bands)
-
-
-@lru_cache(maxsize=256)
-def optimal_params(
-    threshold: float,
-    num_perm: int,
-    *,
-    false_positive_weight: float = 0.2,
-    false_negative_weight: float = 0.8,
-) -> tuple[int, int]:
-    """Return the (bands, rows) whose S-curve best separates pairs around ``threshold``.
-
-    Minimises the weighted areas of false positives (below the threshold) and false negatives
-    (above it), as datasketch does. Every candidate is verified afterwards, so a false positive
-    costs one comparison while a false negative loses a duplicate: the default weights favour
-    recall.
-
-    Example:
-        >>> optimal_params(0.19, 128)
-        (63, 2)
-        >>> optimal_params(0.8, 128, false_positive_weight=0.5, false_negative_weight=0.5)
-        (9, 13)
-    """
-    if not 0.0 < threshold <= 1.0:
-        raise ConfigError(f"threshold={threshold!r} is outside (0, 1]; pass e.g. 0.5")
-    if num_perm < 1:
-        raise ConfigError(f"num_perm={num_perm!r} must be positive; use e.g. 128")
-    xs = np.linspace(0.0, 1.0, 1001)
-    below = xs < threshold
-    best = (np.inf, 1, 1)
-    for bands in range(1, num_perm + 1):
-        for rows in range(1, num_perm // bands + 1):
-            prob = 1.0 - (1.0 - xs**rows) ** bands
-            fp = float(np.trapezoid(np.where(below, prob, 0.0), xs))
-            fn = float(np.trapezoid(np.where(below, 0.0, 1.0 - prob), xs))
-            error = false_positive_weight * fp + false_negative_weight * fn
-            if error < best[0] - 1e-12:
-                best = (error, bands, rows)
-    return best[1], best[2]
 
 
 def band_keys(signatures: npt.NDArray[np.uint32], bands: int, rows: int) -> npt.NDArray[np.uint64]:
@@ -361,7 +310,7 @@ class LSHIndex:
     def query(self, signature: npt.NDArray[np.uint32]) -> set[int]:
         """Return every live id that shares at least one band with ``signature``.
 
-        Approximate: verify each candidate with :func:`dedup.minhash.jaccard_estimate`.
+        Approximate: verify each candidate with :func:`dedup.sketch.minhash.jaccard_estimate`.
         """
         _, ids = self.query_many(signature.reshape(1, -1))
         return set(ids.tolist())

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.fingerprint import Fingerprints
-from dedup.lsh import LSHIndex
-from dedup.match import Match
-from dedup.state import IndexState, pick_best
-from dedup.store import StoredDocument, StoredEntry
+from dedup.index.state import IndexState, pick_best
+from dedup.sketch.fingerprint import Fingerprints
+from dedup.sketch.lsh import LSHIndex
+from dedup.sketch.match import Match
+from dedup.stores.store import StoredDocument, StoredEntry
 
 __all__ = ["Assigned", "Plan", "PlannedDocument"]
 

@@ -7,13 +7,13 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 
-from dedup.arrays import follow_roots
-from dedup.batch import Batch, PageLike, Progress, read_batch
+from dedup.arrays.kernels import follow_roots
+from dedup.batch.pipeline import verified_pairs
+from dedup.batch.reader import Batch, PageLike, Progress, read_batch
 from dedup.config import DedupConfig
 from dedup.errors import InputError, StoreError
-from dedup.index import Index, Stats
-from dedup.pipeline import verified_pairs
-from dedup.store import Store, StoredDocument, StoredEntry
+from dedup.index.index import Index, Stats
+from dedup.stores.store import Store, StoredDocument, StoredEntry
 
 __all__ = ["build_index", "founders"]
 

@@ -1,9 +1,10 @@
 """Bring an index's memory in line with its store: rebuild it whole, or replay what changed.
 
 A store shared by several processes changes behind each of them. Every process keeps its own
-:class:`dedup.state.IndexState`; before it reads or plans a write it replays the documents that
-the others put or deleted (:meth:`dedup.store.Store.changes`), in the order of their last change,
-so its documents, entries and clusters are again the ones the store holds.
+:class:`dedup.index.state.IndexState`; before it reads or plans a write it replays the
+documents that the others put or deleted (:meth:`dedup.stores.store.Store.changes`), in the
+order of their last change, so its documents, entries and clusters are again the ones the store
+holds.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from dedup.errors import StoreError
-from dedup.state import IndexState
-from dedup.store import Store, StoredDocument, StoredEntry
+from dedup.index.state import IndexState
+from dedup.stores.store import Store, StoredDocument, StoredEntry
 
 __all__ = ["load", "replay"]
 

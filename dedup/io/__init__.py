@@ -1,0 +1,1 @@
+"""Reading pages from files and streams, and writing results atomically."""

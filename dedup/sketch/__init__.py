@@ -1,0 +1,1 @@
+"""Signatures and their rules: MinHash, LSH banding, the match rule, fingerprints, interop."""

@@ -1,0 +1,1 @@
+"""Text to shingle hashes: normalising, splitting pages into paragraphs, word n-grams."""
