@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from dedup.errors import ConfigError
 from dedup.sketch.scurve import optimal_params
 
-__all__ = ["DedupConfig"]
+__all__ = ["DedupConfig", "default_values"]
 
 # A truncated teaser is matched on containment down to this length ratio (shorter / longer
 # shingle count): 45 words against 130 is about 0.33.
@@ -118,3 +119,11 @@ def _is_share(value: object) -> bool:
 def _check_int(name: str, value: object, low: int, high: int, hint: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ConfigError(f"{name}={value!r} is outside [{low}, {high}]; {hint}")
+
+
+def default_values() -> dict[str, Any]:
+    """Return each setting's declared default, without building a config.
+
+    Building one derives the LSH banding, which loads numpy: help texts read this instead.
+    """
+    return {item.name: item.default for item in fields(DedupConfig)}

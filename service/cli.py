@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from dedup.errors import DedupError
-from service.logs import configure_logging
 from service.settings import add_arguments, settings_from_args
 
 __all__ = ["add_serve_command", "build_parser", "main", "run_serve"]
@@ -62,6 +61,8 @@ def run_serve(args: argparse.Namespace) -> int:
     except DedupError as exc:
         print(f"dedup serve: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    from service.logs import configure_logging  # noqa: PLC0415 - loaded when serving
+
     configure_logging(settings)
     try:
         if settings.processes > 1:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
 
-from dedup.config import DedupConfig
+from dedup.config import DedupConfig, default_values
 from dedup.errors import ConfigError
 
 __all__ = [
@@ -83,7 +83,7 @@ class Setting:
         return "none" if self.default is None else str(self.default)
 
 
-_CORE = DedupConfig()
+_CORE = default_values()  # read, not built: building loads numpy
 _STORES = "the store's"
 # The single source of every setting: the CLI flags, the environment, the README table and the
 # tests are all derived from it. A flag beats the environment, which beats the default.
@@ -170,7 +170,7 @@ SETTINGS: tuple[Setting, ...] = (
         "--threshold",
         "DEDUP_THRESHOLD",
         None,
-        f"Jaccard threshold of a match ({_CORE.threshold} for a new store)",
+        f"Jaccard threshold of a match ({_CORE['threshold']} for a new store)",
         _float,
         _STORES,
     ),
@@ -179,7 +179,7 @@ SETTINGS: tuple[Setting, ...] = (
         "--containment",
         "DEDUP_CONTAINMENT",
         None,
-        f"containment threshold, or off ({_CORE.containment} for a new store)",
+        f"containment threshold, or off ({_CORE['containment']} for a new store)",
         _share_or_off,
         _STORES,
     ),
@@ -188,7 +188,7 @@ SETTINGS: tuple[Setting, ...] = (
         "--num-perm",
         "DEDUP_NUM_PERM",
         None,
-        f"MinHash permutations of a new store ({_CORE.num_perm}); fixed once it exists",
+        f"MinHash permutations of a new store ({_CORE['num_perm']}); fixed once it exists",
         _int,
         _STORES,
     ),
@@ -197,7 +197,7 @@ SETTINGS: tuple[Setting, ...] = (
         "--ngram",
         "DEDUP_NGRAM",
         None,
-        f"words per shingle of a new store ({_CORE.ngram}); fixed once it exists",
+        f"words per shingle of a new store ({_CORE['ngram']}); fixed once it exists",
         _int,
         _STORES,
     ),
@@ -206,7 +206,7 @@ SETTINGS: tuple[Setting, ...] = (
         "--seed",
         "DEDUP_SEED",
         None,
-        f"hash seed of a new store ({_CORE.seed}); fixed once it exists",
+        f"hash seed of a new store ({_CORE['seed']}); fixed once it exists",
         _int,
         _STORES,
     ),

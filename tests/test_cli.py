@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from dedup import cli
-from dedup.cli import main
+from dedup.cli import main, options
 
 WriteJsonl = Callable[..., Path]
 
@@ -157,10 +157,10 @@ def test_tuning_flags_reach_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
     args = parser.parse_args(
         ["cluster", "x", "-o", "-", "--num-perm", "64", "--containment", "off"]
     )
-    config = cli._config(args)
+    config = options.config_from(args)
     assert config is not None
     assert (config.num_perm, config.containment, config.threshold) == (64, None, 0.5)
-    assert cli._config(parser.parse_args(["cluster", "x", "-o", "-"])) is None
+    assert options.config_from(parser.parse_args(["cluster", "x", "-o", "-"])) is None
 
 
 def test_output_is_the_same_for_any_jobs(corpus_file: Path, tmp_path: Path) -> None:
@@ -215,7 +215,7 @@ def test_ctrl_c_exits_130(corpus_file: Path, monkeypatch: pytest.MonkeyPatch) ->
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "cluster", interrupted)
+    monkeypatch.setattr("dedup.batch.pipeline.cluster", interrupted)
     assert main(["cluster", str(corpus_file), "-o", "-"]) == 130
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from dedup import cli
 from dedup.cli import main
 from dedup.errors import DedupError
 from dedup.io.output import assignment_lines, atomic_output, dumps
@@ -108,7 +107,7 @@ def test_failed_run_leaves_outputs_untouched(
         yield b'{"doc":"a","para":0,'
         raise DedupError("disk on fire")
 
-    monkeypatch.setattr(cli, "assignment_lines", explode)
+    monkeypatch.setattr("dedup.io.output.assignment_lines", explode)
     assert main(["cluster", str(path), "-o", str(out), "--clusters", str(groups)]) == 2
     assert out.read_text(encoding="utf-8") == "previous\n"
     assert sorted(p.name for p in out.parent.iterdir()) == ["p.jsonl"]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import numpy as np
-
 from dedup.errors import ConfigError
 
 __all__ = ["collision_probability", "optimal_params"]
@@ -50,6 +48,8 @@ def optimal_params(
         raise ConfigError(f"threshold={threshold!r} is outside (0, 1]; pass e.g. 0.5")
     if num_perm < 1:
         raise ConfigError(f"num_perm={num_perm!r} must be positive; use e.g. 128")
+    import numpy as np  # noqa: PLC0415 - a config is built before any array work; load late
+
     xs = np.linspace(0.0, 1.0, 1001)
     below = xs < threshold
     best = (np.inf, 1, 1)

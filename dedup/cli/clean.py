@@ -1,0 +1,86 @@
+"""``dedup clean``: write the pages back without their repeated paragraphs."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from typing import IO, Any
+
+from dedup.cli.options import (
+    EXIT_OK,
+    STDIO,
+    add_input_options,
+    add_min_docs,
+    cluster_pages,
+    progress,
+)
+
+__all__ = ["add_command", "run"]
+
+
+def add_command(commands: Any) -> None:
+    """Add ``clean`` to the subparsers ``commands``."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "clean",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="write the pages back without their repeated paragraphs",
+        description="Write the pages back (same ids and other fields) without their repeated\n"
+        "paragraphs, the kept ones joined by one blank line. Reads the input twice.\n"
+        "--min-docs removes only clusters that span at least K pages.",
+        epilog="Example: dedup clean crawl.jsonl -o cleaned.jsonl --min-docs 2 --stats stats.json",
+    )
+    add_input_options(parser)
+    add_min_docs(parser)
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE",
+        help="cleaned pages as JSONL (- for stdout)",
+    )
+    parser.add_argument(
+        "--keep",
+        choices=("first", "none"),
+        default="first",
+        help="keep each cluster's first occurrence in input order (default) or none of it",
+    )
+    parser.add_argument(
+        "--stats", metavar="FILE", help="JSON summary of what was removed, in total and per page"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Cluster the inputs, then read them again and write each page without its repeats."""
+    import orjson  # noqa: PLC0415 - loaded when the command runs
+
+    from dedup.batch.clean import CleanStats, PageCleaner, plan_removals  # noqa: PLC0415
+    from dedup.io.output import JsonLinesWriter, atomic_output  # noqa: PLC0415
+    from dedup.io.sources import PageReader, spool  # noqa: PLC0415
+
+    with contextlib.ExitStack() as stack:
+        stdin: IO[bytes] | None = None
+        if STDIO in args.inputs:  # two passes: keep a copy of stdin for the second
+            stdin = stack.enter_context(spool(sys.stdin.buffer))
+        reader = PageReader(args.inputs, skip_bad=args.skip_bad, stdin=stdin)
+        result = cluster_pages(reader, args)
+        cleaner = PageCleaner(result, plan_removals(result, keep=args.keep, min_docs=args.min_docs))
+        stats = CleanStats()
+        if stdin is not None:
+            stdin.seek(0)
+        output = JsonLinesWriter(stack.enter_context(atomic_output(args.output)))
+        with progress(args, "writing") as step:
+            for page in reader:
+                cleaned = cleaner.clean(page.id, page.text, source=page.source, line=page.line)
+                record = {"id": page.id} if page.record is None else dict(page.record)
+                record["text"] = cleaned.text
+                output.write(record)
+                stats.add(page.id, page.text, cleaned)
+                if step is not None:
+                    step(1, cleaned.paragraphs)
+        cleaner.finish()
+        if args.stats is not None:
+            with atomic_output(args.stats) as stream:
+                stream.write(orjson.dumps(stats.to_dict(), option=orjson.OPT_INDENT_2) + b"\n")
+    return EXIT_OK

@@ -1,0 +1,207 @@
+"""What the dedup commands share: input and tuning flags, argument types, progress, messages."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import IO, TYPE_CHECKING
+
+from dedup.config import DedupConfig, default_values
+
+if TYPE_CHECKING:
+    from dedup.batch.result import Clustering
+    from dedup.io.sources import PageReader
+
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "STDIO",
+    "Progress",
+    "ProgressBar",
+    "add_input_options",
+    "add_min_docs",
+    "check_outputs",
+    "cluster_pages",
+    "config_from",
+    "one_pass_reader",
+    "positive_int",
+    "progress",
+    "report_skipped",
+    "warn",
+]
+
+EXIT_OK = 0
+EXIT_ERROR = 2
+STDIO = "-"
+# The defaults as declared, read without building a config (which derives its LSH bands).
+_DEFAULTS = default_values()
+_TUNING = ("threshold", "containment", "num_perm", "ngram", "seed")
+
+Progress = Callable[[int, int], None]
+
+
+def add_input_options(parser: argparse.ArgumentParser) -> None:
+    """Add the inputs, the matching flags and the running flags every batch command takes."""
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="JSONL or .txt files (optionally .gz), directories of them, or - for JSONL on stdin",
+    )
+    # Flags left out stay out of the namespace, so the defaults live in DedupConfig alone.
+    tuning = parser.add_argument_group("matching", argument_default=argparse.SUPPRESS)
+    tuning.add_argument(
+        "--threshold",
+        type=float,
+        help=f"Jaccard similarity that makes a match (default {_DEFAULTS['threshold']})",
+    )
+    tuning.add_argument(
+        "--containment",
+        type=_share_or_off,
+        help="share of the shorter paragraph found in the longer one that makes a match, "
+        f"or 'off' (default {_DEFAULTS['containment']})",
+    )
+    tuning.add_argument(
+        "--num-perm", type=int, help=f"MinHash permutations (default {_DEFAULTS['num_perm']})"
+    )
+    tuning.add_argument(
+        "--ngram", type=int, help=f"words per shingle (default {_DEFAULTS['ngram']})"
+    )
+    tuning.add_argument("--seed", type=int, help=f"hash seed (default {_DEFAULTS['seed']})")
+    run = parser.add_argument_group("running")
+    run.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=None,
+        help="processes to use (default: all cores); the output is the same for any value",
+    )
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="skip bad JSONL lines (and report how many on stderr) instead of stopping",
+    )
+
+
+def add_min_docs(parser: argparse.ArgumentParser) -> None:
+    """Add ``--min-docs K``."""
+    parser.add_argument(
+        "--min-docs",
+        type=positive_int,
+        default=1,
+        metavar="K",
+        help="only clusters spanning at least K distinct pages (default 1)",
+    )
+
+
+def config_from(args: argparse.Namespace) -> DedupConfig | None:
+    """Build the config from the tuning flags given, so the defaults live in DedupConfig only."""
+    given = {name: getattr(args, name) for name in _TUNING if hasattr(args, name)}
+    return DedupConfig(**given) if given else None
+
+
+def one_pass_reader(args: argparse.Namespace) -> PageReader:
+    """The pages of the inputs, read once (stdin, if named, is read as it streams)."""
+    from dedup.io.sources import PageReader  # noqa: PLC0415 - loaded when a command runs
+
+    stdin = sys.stdin.buffer if STDIO in args.inputs else None
+    return PageReader(args.inputs, skip_bad=args.skip_bad, stdin=stdin)
+
+
+def cluster_pages(reader: PageReader, args: argparse.Namespace) -> Clustering:
+    """Cluster the reader's pages with the flags' config and report skipped lines."""
+    from dedup.batch.pipeline import cluster  # noqa: PLC0415 - loaded when a command runs
+
+    config = config_from(args)
+    with progress(args, "clustering") as step:
+        pages = ((page.id, page.text) for page in reader)
+        result = cluster(pages, config, jobs=args.jobs, progress=step)
+    report_skipped(reader)
+    return result
+
+
+def report_skipped(reader: PageReader) -> None:
+    """Say on stderr how many bad lines were skipped, and why."""
+    for number, line in enumerate(reader.skip_report()):
+        warn(f"warning: {line}" if number == 0 else line)
+
+
+@contextlib.contextmanager
+def progress(args: argparse.Namespace, desc: str) -> Iterator[Progress | None]:
+    """Yield a progress callback drawing a bar on stderr, or None when stderr is no terminal."""
+    if args.quiet or not sys.stderr.isatty():
+        yield None
+        return
+    bar = ProgressBar(desc, sys.stderr)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+class ProgressBar:
+    """A tqdm bar counting pages, with the paragraph count and rate beside it.
+
+    Args:
+        desc: The label in front of the bar.
+        stream: Where the bar is drawn.
+    """
+
+    def __init__(self, desc: str, stream: IO[str]) -> None:
+        from tqdm import tqdm  # noqa: PLC0415 - only a terminal run draws a bar
+
+        self._bar = tqdm(desc=desc, unit=" pages", file=stream, dynamic_ncols=True)
+        self._paragraphs = 0
+
+    def __call__(self, pages: int, paragraphs: int) -> None:
+        """Count ``pages`` more pages holding ``paragraphs`` more paragraphs."""
+        self._paragraphs += paragraphs
+        elapsed = float(self._bar.format_dict["elapsed"])
+        rate = self._paragraphs / elapsed if elapsed > 0 else 0.0
+        self._bar.set_postfix_str(
+            f"{self._paragraphs:,} paragraphs, {rate:,.0f} paragraphs/s", refresh=False
+        )
+        self._bar.update(pages)
+
+    def close(self) -> None:
+        """Draw the final state and release the line."""
+        self._bar.close()
+
+
+def check_outputs(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse two outputs on stdout, or one file named for two outputs."""
+    names = [getattr(args, name, None) for name in ("output", "clusters", "stats")]
+    given = [name for name in names if name is not None]
+    if given.count(STDIO) > 1:
+        parser.error("only one output can go to stdout (-); name a file for the others")
+    files = [os.path.abspath(name) for name in given if name != STDIO]
+    if len(set(files)) < len(files):
+        parser.error("each output needs its own file; the same path was given twice")
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1; pass a positive integer")
+    return value
+
+
+def _share_or_off(text: str) -> float | None:
+    if text.lower() in {"off", "none"}:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number or 'off'") from None
+
+
+def warn(message: str) -> None:
+    """Print ``dedup: message`` on stderr."""
+    print(f"dedup: {message}", file=sys.stderr)
