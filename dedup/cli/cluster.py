@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         JsonLinesWriter,
         assignment_lines,
         atomic_output,
+        cluster_records,
     )
 
     reader = one_pass_reader(args)
@@ -64,15 +65,6 @@ def run(args: argparse.Namespace) -> int:
         for chunk in assignment_lines(result):
             paragraphs.write(chunk)
         if clusters is not None:
-            for group in result.clusters:
-                if group.docs >= args.min_docs:
-                    clusters.write(
-                        {
-                            "cluster": group.id,
-                            "size": group.size,
-                            "docs": group.docs,
-                            "text": group.text,
-                            "members": [list(member) for member in group.members],
-                        }
-                    )
+            for record in cluster_records(result, args.min_docs):
+                clusters.write(record)
     return EXIT_OK

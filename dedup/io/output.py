@@ -16,7 +16,7 @@ import orjson
 from dedup.batch.result import Clustering
 from dedup.errors import DedupError
 
-__all__ = ["JsonLinesWriter", "assignment_lines", "atomic_output", "dumps"]
+__all__ = ["JsonLinesWriter", "assignment_lines", "atomic_output", "cluster_records", "dumps"]
 
 STDOUT = "-"
 # Lines per chunk of assignment_lines: a few MB of output at a time.
@@ -144,3 +144,19 @@ def assignment_lines(clustering: Clustering) -> Iterator[bytes]:
         for doc, para, group in itertools.islice(rows, _CHUNK)
     ]:
         yield b"".join(chunk)
+
+
+def cluster_records(clustering: Clustering, min_docs: int = 1) -> Iterator[dict[str, object]]:
+    """Yield the record of each cluster spanning at least ``min_docs`` pages, most pages first.
+
+    Every engine and writer of cluster records goes through here, so they name the fields alike.
+    """
+    for group in clustering.clusters:
+        if group.docs >= min_docs:
+            yield {
+                "cluster": group.id,
+                "size": group.size,
+                "docs": group.docs,
+                "text": group.text,
+                "members": [list(member) for member in group.members],
+            }
