@@ -24,6 +24,14 @@ class DedupConfig:
     ``containment`` and the shorter one has at least ``min_containment_shingles`` shingles (so a
     short title is never absorbed by the teaser that starts with the same words).
 
+    A paragraph of fewer than :attr:`short_words` words (a title, a sign-up line) is shingled on
+    ``char_ngram`` bytes rather than on words, and two such paragraphs match when their
+    estimated Jaccard reaches ``short_threshold``, or when the estimated containment reaches
+    ``short_containment`` and the shorter one has at least ``short_length_ratio`` of the longer
+    one's shingles (so a line split off a longer block is not that block). A short and a long
+    paragraph match only exactly. ``char_ngram=None`` shingles every paragraph on words, as
+    stores made before character shingles do; a short pair then needs ``short_threshold``.
+
     ``bands`` and ``rows`` default to the LSH banding that finds, with high probability, every
     pair that could pass either test (see :func:`dedup.sketch.scurve.optimal_params`).
 
@@ -44,6 +52,9 @@ class DedupConfig:
     seed: int = 0
     min_containment_shingles: int = 24
     short_threshold: float = 0.8
+    char_ngram: int | None = 4
+    short_containment: float = 0.8
+    short_length_ratio: float = 0.6
     bucket_window: int = 16
     bands: int = field(default=0)
     rows: int = field(default=0)
@@ -58,6 +69,20 @@ class DedupConfig:
             raise ConfigError(
                 f"short_threshold={self.short_threshold!r} is outside (0, 1]; "
                 "pass a Jaccard similarity such as 0.8"
+            )
+        for name, example in (("short_containment", 0.8), ("short_length_ratio", 0.6)):
+            if not _is_share(getattr(self, name)):
+                raise ConfigError(
+                    f"{name}={getattr(self, name)!r} is outside (0, 1]; pass a share such as "
+                    f"{example}"
+                )
+        if self.char_ngram is not None:
+            _check_int(
+                "char_ngram",
+                self.char_ngram,
+                2,
+                16,
+                "use character shingles of 2 to 16 bytes, e.g. 4, or None for word shingles only",
             )
         if self.containment is not None and not _is_share(self.containment):
             raise ConfigError(
@@ -89,27 +114,48 @@ class DedupConfig:
             )
 
     @property
+    def short_words(self) -> int:
+        """Paragraphs of fewer words than this have fewer than ``min_containment_shingles``
+        word shingles: they are short, shingled on characters when ``char_ngram`` is set."""
+        return self.min_containment_shingles + self.ngram - 1
+
+    @property
     def candidate_threshold(self) -> float:
         """Lowest Jaccard similarity a matching pair can have, which the LSH banding targets.
 
         A pair that matches on containment ``c`` with length ratio ``r`` has Jaccard
-        ``c r / (1 + r - c r)``; the banding must catch those down to the ratio 0.3.
+        ``c r / (1 + r - c r)``; the banding must catch long paragraphs down to the ratio 0.3,
+        and short ones down to ``short_length_ratio``.
         """
-        if self.containment is None:
-            return self.threshold
-        c, r = self.containment, _MIN_LENGTH_RATIO
-        return min(self.threshold, c * r / (1.0 + r - c * r))
+        lowest = self.threshold
+        if self.containment is not None:
+            lowest = min(lowest, _jaccard_of(self.containment, _MIN_LENGTH_RATIO))
+        if self.char_ngram is not None:
+            short = max(self.threshold, self.short_threshold)
+            lowest = min(
+                lowest, short, _jaccard_of(self.short_containment, self.short_length_ratio)
+            )
+        return lowest
 
     @classmethod
     def for_threshold(cls, threshold: float, *, num_perm: int = 128, **kwargs: int) -> DedupConfig:
-        """Return a config matching on Jaccard ``threshold`` alone (containment switched off).
+        """Return a config matching on Jaccard ``threshold`` of word shingles alone (containment
+        and character shingles switched off): the classic MinHash LSH setting.
 
         Example:
             >>> config = DedupConfig.for_threshold(0.8)
             >>> (config.containment, config.candidate_threshold, config.bands * config.rows <= 128)
             (None, 0.8, True)
         """
-        return cls(threshold=threshold, containment=None, num_perm=num_perm, **kwargs)
+        return cls(
+            threshold=threshold, containment=None, char_ngram=None, num_perm=num_perm, **kwargs
+        )
+
+
+def _jaccard_of(containment: float, ratio: float) -> float:
+    """The Jaccard similarity of two sets whose sizes have ``ratio`` when the smaller one has
+    ``containment`` of its members in the larger one."""
+    return containment * ratio / (1.0 + ratio - containment * ratio)
 
 
 def _is_share(value: object) -> bool:

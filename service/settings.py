@@ -51,6 +51,10 @@ def _share_or_off(text: str) -> float | str:
     return "off" if text.strip().lower() in {"off", "none"} else _float(text)
 
 
+def _int_or_off(text: str) -> int | str:
+    return "off" if text.strip().lower() in {"off", "none"} else _int(text)
+
+
 def _level(text: str) -> LogLevel:
     level = text.strip().lower()
     for known in _LEVELS:
@@ -210,8 +214,58 @@ SETTINGS: tuple[Setting, ...] = (
         _int,
         _STORES,
     ),
+    Setting(
+        "char_ngram",
+        "--char-ngram",
+        "DEDUP_CHAR_NGRAM",
+        None,
+        "bytes per shingle of a short paragraph (under 28 words), or off for word shingles only"
+        f" ({_CORE['char_ngram']} for a new store; off for a store made before); fixed once it"
+        " exists",
+        _int_or_off,
+        _STORES,
+    ),
+    Setting(
+        "short_threshold",
+        "--short-threshold",
+        "DEDUP_SHORT_THRESHOLD",
+        None,
+        f"Jaccard threshold of two short paragraphs ({_CORE['short_threshold']} for a new store)",
+        _float,
+        _STORES,
+    ),
+    Setting(
+        "short_containment",
+        "--short-containment",
+        "DEDUP_SHORT_CONTAINMENT",
+        None,
+        "containment threshold of two short paragraphs of close lengths "
+        f"({_CORE['short_containment']} for a new store)",
+        _float,
+        _STORES,
+    ),
+    Setting(
+        "short_length_ratio",
+        "--short-length-ratio",
+        "DEDUP_SHORT_LENGTH_RATIO",
+        None,
+        "length ratio (shorter / longer) two short paragraphs need to match on containment "
+        f"({_CORE['short_length_ratio']} for a new store)",
+        _float,
+        _STORES,
+    ),
 )
-_TUNING = ("threshold", "containment", "num_perm", "ngram", "seed")
+_TUNING = (
+    "threshold",
+    "containment",
+    "num_perm",
+    "ngram",
+    "seed",
+    "char_ngram",
+    "short_threshold",
+    "short_containment",
+    "short_length_ratio",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +298,10 @@ class ServiceSettings:
     num_perm: int | None = None
     ngram: int | None = None
     seed: int | None = None
+    char_ngram: int | Literal["off"] | None = None
+    short_threshold: float | None = None
+    short_containment: float | None = None
+    short_length_ratio: float | None = None
 
     def __post_init__(self) -> None:
         if not str(self.data):
@@ -275,8 +333,9 @@ class ServiceSettings:
         given = {name: getattr(self, name) for name in _TUNING if getattr(self, name) is not None}
         if not given:
             return None
-        if given.get("containment") == "off":
-            given["containment"] = None
+        for name in ("containment", "char_ngram"):
+            if given.get(name) == "off":
+                given[name] = None
         return DedupConfig(**given)
 
 

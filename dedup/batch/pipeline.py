@@ -116,7 +116,7 @@ def verified_pairs(
     Returns:
         (n_pairs, 2) int64 pairs ``(i, j)`` with ``i < j``, and their scores.
     """
-    with_words = np.flatnonzero(counts > 0)
+    with_words = np.flatnonzero(counts != 0)
     if with_words.size == counts.size:  # the usual case: no copy of the signatures
         pairs = candidate_pairs(
             signatures, config.bands, config.rows, window=window, threads=threads

@@ -38,7 +38,17 @@ EXIT_ERROR = 2
 STDIO = "-"
 # The defaults as declared, read without building a config (which derives its LSH bands).
 _DEFAULTS = default_values()
-_TUNING = ("threshold", "containment", "num_perm", "ngram", "seed")
+_TUNING = (
+    "threshold",
+    "containment",
+    "num_perm",
+    "ngram",
+    "seed",
+    "char_ngram",
+    "short_threshold",
+    "short_containment",
+    "short_length_ratio",
+)
 
 Progress = Callable[[int, int], None]
 
@@ -71,6 +81,32 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
         "--ngram", type=int, help=f"words per shingle (default {_DEFAULTS['ngram']})"
     )
     tuning.add_argument("--seed", type=int, help=f"hash seed (default {_DEFAULTS['seed']})")
+    short = _DEFAULTS["min_containment_shingles"] + _DEFAULTS["ngram"] - 1
+    tuning.add_argument(
+        "--char-ngram",
+        type=_char_ngram,
+        help=f"bytes per shingle of a short paragraph (under {short} words: titles, short "
+        "lines), or 'off' to shingle every paragraph on words "
+        f"(default {_DEFAULTS['char_ngram']})",
+    )
+    tuning.add_argument(
+        "--short-threshold",
+        type=_share,
+        help="Jaccard similarity that makes two short paragraphs match "
+        f"(default {_DEFAULTS['short_threshold']})",
+    )
+    tuning.add_argument(
+        "--short-containment",
+        type=_share,
+        help="share of the shorter of two short paragraphs found in the other that makes a "
+        f"match, if their lengths are close (default {_DEFAULTS['short_containment']})",
+    )
+    tuning.add_argument(
+        "--short-length-ratio",
+        type=_share,
+        help="how close in length (shorter / longer) two short paragraphs must be to match on "
+        f"containment (default {_DEFAULTS['short_length_ratio']})",
+    )
     run = parser.add_argument_group("running")
     run.add_argument(
         "--jobs",
@@ -200,6 +236,28 @@ def _share_or_off(text: str) -> float | None:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number or 'off'") from None
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is outside (0, 1]; pass a share such as 0.8")
+    return value
+
+
+def _char_ngram(text: str) -> int | None:
+    if text.lower() in {"off", "none"}:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer or 'off'") from None
+    if not 2 <= value <= 16:
+        raise argparse.ArgumentTypeError(f"{value} is outside [2, 16]; pass 4, say, or 'off'")
+    return value
 
 
 def warn(message: str) -> None:

@@ -97,7 +97,7 @@ class Plan:
                 cluster = best.cluster
                 assigned.append(Assigned(i, cluster, False, best.similarity, best.containment))
             signature = prints.signatures[i].copy()
-            if prints.counts[i] > 0:
+            if prints.counts[i] != 0:
                 staged = len(self.new_entries)
                 for record in records[i]:
                     self._staged.setdefault(record, []).append(staged)

@@ -81,7 +81,7 @@ class IndexState:
             entry = self.entry_of_key.get(key)
             if entry is not None:
                 found[row] = Match(self.cluster_id(entry), 1.0, 1.0)
-            elif prints.counts[row] > 0:
+            elif prints.counts[row] != 0:
                 fuzzy.append(row)
         if fuzzy:
             wanted = np.asarray(fuzzy, dtype=np.int64)
@@ -142,7 +142,7 @@ class IndexState:
         self.entry_cluster.extend(clusters)
         self.refs.extend(np.zeros(n))
         self.entry_of_key.update(zip(keys, range(start, start + n), strict=True))
-        with_words = np.flatnonzero(np.asarray(counts) > 0)
+        with_words = np.flatnonzero(np.asarray(counts) != 0)
         self.lsh.add_many(with_words + start, np.asarray(signatures)[with_words])
 
     def attach(

@@ -13,7 +13,7 @@ import xxhash
 from dedup.config import DedupConfig
 from dedup.sketch.minhash import MinHasher
 from dedup.text.normalize import words
-from dedup.text.shingle import shingle
+from dedup.text.shingle import char_shingle, shingle
 
 __all__ = [
     "Fingerprints",
@@ -32,8 +32,9 @@ class Fingerprints:
     Attributes:
         keys: (n,) uint64 exact keys: equal for paragraphs whose normalised text is equal.
         signatures: (n, num_perm) uint32 MinHash signatures.
-        counts: (n,) int64 distinct shingles; 0 for a paragraph without words, which is
-            matched exactly only.
+        counts: (n,) int64 distinct shingles: of words, or, counted negative, of characters
+            for a short paragraph (see :func:`sign_normalized`); 0 for a paragraph without
+            words, which is matched exactly only.
     """
 
     keys: npt.NDArray[np.uint64]
@@ -106,10 +107,49 @@ def sign_normalized(
     """Return the signatures and distinct shingle counts of normalised texts.
 
     Each text is given as the bytes :func:`exact_keys` returns or as its list of words; the
-    rows equal those :func:`fingerprint` gives the raw texts they came from.
+    rows equal those :func:`fingerprint` gives the raw texts they came from. With
+    ``config.char_ngram`` set, a text of fewer than ``config.short_words`` words is shingled on
+    ``char_ngram`` bytes instead, and its count is negated: the sign tells the match rule which
+    kind of shingles two signatures were made of (:func:`dedup.sketch.match.score_pairs`).
+
+    Example:
+        >>> config = DedupConfig()
+        >>> long_text = b" ".join([b"word%d" % i for i in range(40)])
+        >>> _, counts = sign_normalized([b"a short title", long_text, b""], config)
+        >>> counts.tolist()
+        [-12, 36, 0]
     """
-    shingles = shingle(normalized, config.ngram, config.seed)
-    return hasher_for(config.num_perm, config.seed, config.ngram).sign(shingles), shingles.counts
+    hasher = hasher_for(config.num_perm, config.seed, config.ngram)
+    if config.char_ngram is None:
+        shingles = shingle(normalized, config.ngram, config.seed)
+        return hasher.sign(shingles), shingles.counts
+    n_words = np.fromiter(map(_word_count, normalized), dtype=np.int64, count=len(normalized))
+    short = np.flatnonzero(n_words < config.short_words)
+    if short.size == 0:
+        shingles = shingle(normalized, config.ngram, config.seed)
+        return hasher.sign(shingles), shingles.counts
+    long = np.flatnonzero(n_words >= config.short_words)
+    signatures = np.empty((len(normalized), config.num_perm), dtype=np.uint32)
+    counts = np.empty(len(normalized), dtype=np.int64)
+    texts = [_joined(normalized[i]) for i in short.tolist()]
+    chars = char_shingle(texts, config.char_ngram, config.seed)
+    signatures[short] = hasher.sign(chars)
+    counts[short] = -chars.counts
+    if long.size:
+        words_ = shingle([normalized[i] for i in long.tolist()], config.ngram, config.seed)
+        signatures[long] = hasher.sign(words_)
+        counts[long] = words_.counts
+    return signatures, counts
+
+
+def _word_count(text: bytes | list[bytes]) -> int:
+    if isinstance(text, list):
+        return len(text)
+    return text.count(b" ") + 1 if text else 0
+
+
+def _joined(text: bytes | list[bytes]) -> bytes:
+    return text if isinstance(text, bytes) else b" ".join(text)
 
 
 def fingerprint(

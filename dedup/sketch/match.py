@@ -63,14 +63,19 @@ def score_pairs(
 ) -> Scores:
     """Estimate similarity and containment for candidate pairs and apply the match rule.
 
-    A pair matches when its estimated Jaccard reaches ``config.threshold``, or when its
-    estimated containment reaches ``config.containment`` and the shorter paragraph has at least
+    Two paragraphs shingled on words (positive counts) match when their estimated Jaccard
+    reaches ``config.threshold``, or when their estimated containment reaches
+    ``config.containment`` and the shorter paragraph has at least
     ``config.min_containment_shingles`` shingles: the guard that keeps a title out of the teaser
-    that begins with the same words.
+    that begins with the same words. Two short paragraphs shingled on characters (negative
+    counts) match when their Jaccard reaches ``config.short_threshold``, or when their
+    containment reaches ``config.short_containment`` and the shorter one has at least
+    ``config.short_length_ratio`` of the longer one's shingles. A pair of one paragraph of each
+    kind never matches by estimate.
 
     Args:
         signatures: (n, num_perm) uint32 signatures the first column of ``pairs`` indexes.
-        counts: (n,) int64 distinct shingle counts.
+        counts: (n,) int64 distinct shingle counts, negative for character shingles.
         pairs: (n_pairs, 2) int64 row indices.
         config: thresholds.
         others: signatures the second column indexes, if not ``signatures`` itself.
@@ -94,14 +99,27 @@ def score_pairs(
         for low in chunks:
             compare(low)
     count_a, count_b = counts[pairs[:, 0]], second_counts[pairs[:, 1]]
-    containment = containment_estimate(similarity, count_a, count_b)
-    long_enough = np.minimum(count_a, count_b) >= config.min_containment_shingles
-    # A short line shares a large fraction of its few shingles with a longer variant of itself
-    # (a sign-up line and the same line with a second sentence): it needs a higher bar.
-    needed = np.where(long_enough, config.threshold, max(config.threshold, config.short_threshold))
+    size_a, size_b = np.abs(count_a), np.abs(count_b)
+    containment = containment_estimate(similarity, size_a, size_b)
+    smaller = np.minimum(size_a, size_b)
+    long_enough = smaller >= config.min_containment_shingles
+    short_bar = max(config.threshold, config.short_threshold)
+    # Word shingles. A short line shares a large fraction of its few shingles with a longer
+    # variant of itself (a sign-up line and the same line with a second sentence): it needs
+    # a higher bar.
+    needed = np.where(long_enough, config.threshold, short_bar)
     matched = similarity >= needed
     if config.containment is not None:
         matched |= (containment >= config.containment) & long_enough
-    # Paragraphs without words have no shingles and match only exactly, never by estimate.
     matched &= (count_a > 0) & (count_b > 0)
+    chars = (count_a < 0) & (count_b < 0)
+    if chars.any():
+        # Character shingles of two short paragraphs (a title cut at two lengths, with a
+        # typo, with the site's name around it): containment counts only between paragraphs
+        # of similar length, so a line split off a longer block is not that block.
+        ratio = smaller / np.maximum(np.maximum(size_a, size_b), 1)
+        close = (containment >= config.short_containment) & (ratio >= config.short_length_ratio)
+        matched |= chars & ((similarity >= short_bar) | close)
+    # Paragraphs without words have no shingles and match only exactly, never by estimate; a
+    # paragraph shingled on words and one shingled on characters match only exactly too.
     return Scores(similarity, containment, matched)

@@ -13,6 +13,10 @@ __all__ = ["config_settings", "settle_config"]
 
 # Parameters that change signatures: a store made with others cannot be reused.
 _SIGNATURE_PARAMS = ("num_perm", "seed", "ngram")
+# Parameters that decide which paragraphs are shingled on characters, and how. A store made
+# before they existed shingled every paragraph on words: it reads as char_ngram=None.
+_SHINGLING_PARAMS = ("char_ngram", "min_containment_shingles")
+_BEFORE_CHARACTERS = {"char_ngram": None}
 
 
 def config_settings(config: DedupConfig) -> dict[str, str]:
@@ -27,7 +31,7 @@ def settle_config(store: Store, config: DedupConfig | None) -> DedupConfig:
         config = config or DedupConfig()
         store.save_settings(config_settings(config))
         return config
-    stored = DedupConfig(**json.loads(saved))
+    stored = DedupConfig(**{**_BEFORE_CHARACTERS, **json.loads(saved)})
     if config is None:
         return stored
     for name in _SIGNATURE_PARAMS:
@@ -35,5 +39,13 @@ def settle_config(store: Store, config: DedupConfig | None) -> DedupConfig:
             raise IncompatibleSignatureError(
                 f"the store was built with {name}={getattr(stored, name)}, not "
                 f"{getattr(config, name)}; open it without overriding {name}, or use a new store"
+            )
+    for name in _SHINGLING_PARAMS:
+        if getattr(config, name) != getattr(stored, name):
+            raise IncompatibleSignatureError(
+                f"the store was built with {name}={getattr(stored, name)}, not "
+                f"{getattr(config, name)}, so its short paragraphs were shingled otherwise; "
+                f"open it without matching settings (or with {name}={getattr(stored, name)}), "
+                "or rebuild it with `dedup index build INPUT... --data DIR`"
             )
     return config
