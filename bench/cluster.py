@@ -21,8 +21,8 @@ import numpy.typing as npt
 import psutil  # type: ignore[import-untyped]  # no types-psutil in the lint group yet
 
 from bench.anchors import SYSTEMS
-from bench.corpus import KINDS, default_path, generate, read_jsonl, write_jsonl
-from bench.metrics import PairScores, dense_ids, pair_scores, singletons_apart
+from bench.corpus import KINDS, TITLE_VARIANTS, default_path, generate, read_jsonl, write_jsonl
+from bench.metrics import PairScores, dense_ids, pair_scores, pair_scores_touching, singletons_apart
 from bench.report import OUT_DIR, markdown_table, write_json
 
 REPO = Path(__file__).resolve().parent.parent
@@ -121,19 +121,23 @@ class Truth:
     kinds: npt.NDArray[np.str_]
     title_teaser: npt.NDArray[np.bool_]
     pages: int
+    variants: npt.NDArray[np.str_]
 
 
 def load_truth(path: Path) -> Truth:
     """Return the per-paragraph label ids and the title+teaser mask of a crawl file."""
     labels: list[str | None] = []
     kinds: list[str] = []
+    variants: list[str] = []
     pages = 0
     for page in read_jsonl(path):
         labels += page.labels
         kinds += page.kind
+        variants += page.variants
         pages += 1
     kind = np.asarray(kinds)
-    return Truth(dense_ids(labels), kind, np.isin(kind, ["title", "teaser"]), pages)
+    title_teaser = np.isin(kind, ["title", "teaser"])
+    return Truth(dense_ids(labels), kind, title_teaser, pages, np.asarray(variants))
 
 
 def _fmt(value: float | None, spec: str) -> str:
@@ -169,6 +173,12 @@ def summarise(system: str, runs: Sequence[Run], truth: Truth) -> dict[str, Any]:
         }
         for kind in KINDS:  # pairs within one kind: where the misses and false merges are
             scores[f"kind:{kind}"] = pair_scores(predicted, truth.labels, truth.kinds == kind)
+        titles = truth.kinds == "title"
+        for variant in TITLE_VARIANTS:  # title pairs with at least one copy of this variant
+            tagged = np.char.find(truth.variants, variant) >= 0
+            scores[f"title:{variant}"] = pair_scores_touching(
+                predicted, truth.labels, titles, tagged
+            )
         summary["scores"] = {k: v.as_dict() for k, v in scores.items()}
         summary["clusters"] = int(np.unique(predicted).size)
     return summary
@@ -184,13 +194,28 @@ def table(summaries: Sequence[dict[str, Any]]) -> str:
         cells = [s["system"], status if status == "ok" else f"{status} {s['message']}".strip()[:60]]
         cells += [_fmt(secs, ".2f"), _fmt(ratio, ".2f"), f"{s['rss_mib']:.0f}"]
         cells.append(f"{s['tree_peak_mib']:.0f}")
-        for part in ("all", "title_teaser"):
+        for part in _SCORED:
             got = scores.get(part, {})
-            cells += [_fmt(got.get(k), ".3f") for k in ("precision", "recall", "f1")]
+            cells += [_fmt(got.get(k), ".4f") for k in ("precision", "recall")]
         rows.append(cells)
     headers = ["system", "status", "time s", "time / dedup", "RSS MiB", "tree MiB"]
-    headers += ["P", "R", "F1", "P t+t", "R t+t", "F1 t+t"]
+    headers += [f"{k} {name}" for name in _SCORED.values() for k in ("P", "R")]
     return markdown_table(headers, rows)
+
+
+# The pair scores the table shows: all paragraphs, then pairs within titles, teasers and
+# boilerplate alone (the JSON has every kind, title+teaser and each title variant).
+_SCORED = {"all": "all", "kind:title": "title", "kind:teaser": "teaser", "kind:boiler": "boiler"}
+
+
+def variant_table(summary: dict[str, Any]) -> str:
+    """Return the Markdown table of one system's title scores by variant."""
+    rows = []
+    for part in ("kind:title", *(f"title:{v}" for v in TITLE_VARIANTS)):
+        got = summary.get("scores", {}).get(part, {})
+        cells = [part, f"{got.get('true_pairs', 0):,}"]
+        rows.append(cells + [_fmt(got.get(k), ".4f") for k in ("precision", "recall")])
+    return markdown_table(["title pairs", "true pairs", "P", "R"], rows)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -244,6 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ref = pair_scores(truth.labels, truth.labels, None if part == "all" else truth.title_teaser)
         print(f"true pairs ({part}): {ref.true_pairs:,}", file=sys.stderr)
     print(table(summaries))
+    for s in summaries:
+        if s.get("scores"):
+            print(f"\n{s['system']}, title pairs by variant:\n{variant_table(s)}")
     path = args.json or OUT_DIR / f"cluster-{truth.pages}.json"
     payload = {
         "bench": "cluster",

@@ -23,10 +23,14 @@ from bench.sites import SITES, TEMPLATES, Site, Template, format_date, set_case,
 from bench.textgen import Article, Grammar, Picker, Topic, make_articles
 
 KINDS = ("title", "teaser", "boiler", "spam", "heading", "unique")
+# How a title's copy may differ from the plain title: cut at another length, in capitals,
+# with the site's name around it, with one or two typos.
+TITLE_VARIANTS = ("cut", "caps", "site", "typo")
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 # Per-instance rates: the brief's "realistic frequencies" (about one teaser in ten each).
 TYPO_RATE = 0.10
+TITLE_TYPO_RATE = 0.05  # titles are proofread more than teasers; one or two typos
 DATE_RATE = 0.10
 SPAM_RATE = 0.35  # pages with a spam line; half of them glued to a teaser by one newline
 SPLIT_RATE = 0.3  # multi-part appeal paragraph shown as one paragraph per part
@@ -51,23 +55,33 @@ class Page:
         labels: One label per paragraph of split_paragraphs(text): paragraphs with the same
             non-null label are the same blurb; null marks a paragraph seen once.
         kind: One of KINDS per paragraph.
+        variants: Per paragraph, how a title differs from the story's plain title: "+"-joined
+            tags out of TITLE_VARIANTS ("cut+caps"), or "" (every other paragraph too).
     """
 
     id: str
     text: str
     labels: list[str | None]
     kind: list[str]
+    variants: list[str]
 
     def to_json(self) -> str:
         """Return the page as one JSON line (no trailing newline)."""
-        record = {"id": self.id, "text": self.text, "labels": self.labels, "kind": self.kind}
+        record = {
+            "id": self.id,
+            "text": self.text,
+            "labels": self.labels,
+            "kind": self.kind,
+            "variants": self.variants,
+        }
         return json.dumps(record, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, line: str) -> Page:
-        """Return the page encoded in one JSON line."""
+        """Return the page encoded in one JSON line (a crawl made before variants has none)."""
         record = json.loads(line)
-        return cls(record["id"], record["text"], record["labels"], record["kind"])
+        variants = record.get("variants") or [""] * len(record["labels"])
+        return cls(record["id"], record["text"], record["labels"], record["kind"], variants)
 
 
 @dataclass(slots=True)
@@ -132,6 +146,28 @@ def _teaser(world: _World, article: Article, template: Template) -> str:
     return text
 
 
+def _title(world: _World, article: Article, template: Template) -> tuple[str, str]:
+    """Return a story's title as the template shows it, and its "+"-joined variant tags."""
+    tags = []
+    words = article.title.split(" ")
+    if 0 < template.title_words < len(words):
+        words = words[: template.title_words]
+        tags.append("cut")
+        world.stats["title_cut"] += 1
+    text = set_case(" ".join(words), template)
+    if template.title_case == "upper":
+        tags.append("caps")
+    if template.title_site:
+        text = template.title_site.format(title=text, site=SITES[template.site].name)
+        tags.append("site")
+        world.stats["title_site"] += 1
+    if world.rng.random() < TITLE_TYPO_RATE:
+        text = _typos(text, world.rng, world.rng.randint(1, 2))
+        tags.append("typo")
+        world.stats["title_typo"] += 1
+    return typeset(text, template), "+".join(tags)
+
+
 def _appeal(
     site: Site, template: Template, rng: random.Random, stats: Counter[str]
 ) -> list[tuple[str, str | None, str]]:
@@ -167,8 +203,9 @@ def _page(world: _World, template: Template, topic_id: int) -> list[tuple[str, s
     )
     stories = sorted((world.articles[int(i)] for i in picked), key=lambda a: (a.date, a.id))
     for article in reversed(stories):  # newest first, as category pages list them
-        title = typeset(set_case(article.title, template), template)
-        paras.append((title, f"title:{article.id}", "title"))
+        title, variants = _title(world, article, template)
+        # The kind carries the title's variants until generate() splits them off.
+        paras.append((title, f"title:{article.id}", f"title:{variants}"))
         paras.append((_teaser(world, article, template), f"teaser:{article.id}", "teaser"))
     if rng.random() < SPAM_RATE:
         n = int(min(len(vocab.SPAM_LINES) - 1, rng.expovariate(0.4)))
@@ -211,7 +248,8 @@ def generate(pages: int, seed: int, stats: Counter[str] | None = None) -> list[P
         pages: Number of pages.
         seed: Random seed; the same (pages, seed) always gives the same crawl.
         stats: If given, counts of the phenomena planted ("truncated", "typo",
-            "date_prefix", "glued_spam", "spam", "split_appeal") are added to it.
+            "date_prefix", "glued_spam", "spam", "split_appeal", "title_cut", "title_site",
+            "title_typo") are added to it.
 
     Returns:
         The pages, in crawl order.
@@ -246,12 +284,14 @@ def generate(pages: int, seed: int, stats: Counter[str] | None = None) -> list[P
         if kind == "heading"
     )
     out = []
-    for page_id, text, labels, kinds in built:
+    for page_id, text, labels, tagged in built:
+        kinds = [kind.partition(":")[0] for kind in tagged]
+        variants = [kind.partition(":")[2] for kind in tagged]
         fixed = [
             None if kind == "heading" and per_topic[label] < 2 else label
             for label, kind in zip(labels, kinds, strict=True)
         ]
-        out.append(Page(page_id, text, fixed, kinds))
+        out.append(Page(page_id, text, fixed, kinds, variants))
     if stats is not None:
         stats.update(world.stats)
     return out

@@ -128,3 +128,30 @@ def pair_scores(
         _pairs(p_counts.astype(np.int64)),
         _pairs(cell_counts.astype(np.int64)),
     )
+
+
+def pair_scores_touching(
+    predicted: npt.NDArray[np.int64],
+    truth: npt.NDArray[np.int64],
+    within: npt.NDArray[np.bool_],
+    touching: npt.NDArray[np.bool_],
+) -> PairScores:
+    """Count the pairs of selected paragraphs of which at least one is also ``touching``.
+
+    The pairs within ``within`` minus those within ``within & ~touching``: for example the
+    title pairs with at least one title copy cut at another length.
+
+    Example:
+        >>> every, third = np.ones(3, bool), np.array([0, 0, 1], bool)
+        >>> s = pair_scores_touching(np.array([0, 0, 1]), np.array([0, 0, 0]), every, third)
+        >>> (s.paragraphs, s.true_pairs, s.predicted_pairs, s.correct_pairs)
+        (1, 2, 0, 0)
+    """
+    every = pair_scores(predicted, truth, within)
+    rest = pair_scores(predicted, truth, within & ~touching)
+    return PairScores(
+        every.paragraphs - rest.paragraphs,
+        every.true_pairs - rest.true_pairs,
+        every.predicted_pairs - rest.predicted_pairs,
+        every.correct_pairs - rest.correct_pairs,
+    )

@@ -19,6 +19,7 @@ class Site:
             one. A paragraph of several parts is sometimes shown as one paragraph per part.
         signup: Heading and body of the newsletter sign-up box.
         footer: Footer line.
+        name: The site's name, which some templates print around titles.
     """
 
     key: str
@@ -26,6 +27,7 @@ class Site:
     appeal: tuple[tuple[str, ...], ...]
     signup: tuple[str, str]
     footer: str
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,10 @@ class Template:
         title_case: "title" keeps Title Case, "sentence" lowers all but the first letter,
             "upper" upper-cases titles and the heading.
         date_format: "short" (Dec 12, 2022), "long" (December 12, 2022) or "iso".
+        title_words: Titles are cut to this many words (0: shown whole), as a template with
+            less room cuts them at another length.
+        title_site: How the site's name goes around a title, as HTML ``<title>`` elements
+            print it: "{title} | {site}", "{site} – {title}", or "" for a bare title.
     """
 
     name: str
@@ -58,6 +64,8 @@ class Template:
     sentence_gap: str
     title_case: Literal["title", "sentence", "upper"]
     date_format: Literal["short", "long", "iso"]
+    title_words: int = 0
+    title_site: str = ""
 
 
 SITES: tuple[Site, ...] = (
@@ -82,6 +90,7 @@ SITES: tuple[Site, ...] = (
             "late so you don’t miss the latest movement news.",
         ),
         footer="© 2023 The Open Ledger. All rights reserved. Theme by Ledger Labs.",
+        name="The Open Ledger",
     ),
     Site(
         key="courier",
@@ -105,6 +114,7 @@ SITES: tuple[Site, ...] = (
             "Southern Courier is a project of the Courier Media Collective. Content is licensed "
             "under Creative Commons BY-NC-SA 4.0."
         ),
+        name="Southern Courier",
     ),
     Site(
         key="review",
@@ -123,18 +133,49 @@ SITES: tuple[Site, ...] = (
             "Sign up to receive new articles from Grassroots Review every Friday morning.",
         ),
         footer="Copyright © 2023 Grassroots Review — Privacy Policy — Contact Us",
+        name="Grassroots Review",
     ),
 )
 
 # Six renderings of the same stories. Most cut teasers at 70 or 90 words; the "mobile"
-# (45 words, 30 stories) and "archive" (130 words) templates are the rarer extremes.
+# (45 words, 30 stories) and "archive" (130 words) templates are the rarer extremes. Titles
+# (6-14 words) are cut at 10 words by "digest" and at 8, in capitals, by "mobile"; "blog" and
+# "archive" print the site's name after or before them.
 TEMPLATES: tuple[Template, ...] = (
     Template("wire", 0.28, 0, 15, 70, "…", "curly", "—", " ", "title", "short"),
     Template("mirror", 0.28, 1, 15, 90, "...", "straight", "--", "  ", "title", "long"),
-    Template("digest", 0.14, 0, 15, 70, " [...]", "curly", "—", "\xa0 ", "sentence", "short"),
-    Template("blog", 0.14, 2, 15, 90, " Read more", "straight", "-", " ", "title", "iso"),
-    Template("mobile", 0.08, 1, 20, 45, "…", "straight", "—", " ", "upper", "short"),
-    Template("archive", 0.08, 2, 15, 130, "...", "curly", "—", "  ", "title", "long"),
+    Template("digest", 0.14, 0, 15, 70, " [...]", "curly", "—", "\xa0 ", "sentence", "short", 10),
+    Template(
+        "blog",
+        0.14,
+        2,
+        15,
+        90,
+        " Read more",
+        "straight",
+        "-",
+        " ",
+        "title",
+        "iso",
+        0,
+        "{title} | {site}",
+    ),
+    Template("mobile", 0.08, 1, 20, 45, "…", "straight", "—", " ", "upper", "short", 8),
+    Template(
+        "archive",
+        0.08,
+        2,
+        15,
+        130,
+        "...",
+        "curly",
+        "—",
+        "  ",
+        "title",
+        "long",
+        0,
+        "{site} – {title}",
+    ),
 )
 
 _STRAIGHT = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})

@@ -103,7 +103,7 @@ def test_signing_each_normalised_text_once_gives_fingerprint() -> None:
     texts += ["***", "—", "Skip to content", "A unique line about something else entirely"]
     texts += ["peru s congress", "Perus Congress removed the president.", "New one"]
     config = DedupConfig()
-    keys, normalized = exact_keys(texts)
+    keys, normalized = exact_keys(texts, config)
     distinct = list(dict.fromkeys(normalized))
     assert len(distinct) < len(texts)
     signatures, counts = sign_normalized(distinct, config)

@@ -97,7 +97,9 @@ class Fingerprinter:
             return
         self._added += len(texts)
         elsewhere = self._parallel() and not self._keys_here
-        self._keying.append(_Task(exact_keys, (texts,), self._started() if elsewhere else None))
+        self._keying.append(
+            _Task(exact_keys, (texts, self._config), self._started() if elsewhere else None)
+        )
         while self._keying and (
             self._keying[0].ready() or len(self._keying) > 2 * self._workers + 1
         ):

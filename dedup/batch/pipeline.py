@@ -90,10 +90,28 @@ def link_distinct(
     Returns:
         (n,) int64 labels: the index of the component's first paragraph.
     """
-    pairs, scores = verified_pairs(
-        prints.signatures, prints.counts, config, window=config.bucket_window, threads=threads
-    )
-    return components(len(prints), pairs[scores.matched])
+    n = len(prints)
+    sigs, counts = prints.signatures, prints.counts
+    pairs = _candidates(sigs, counts, config, window=config.bucket_window, threads=threads)
+    if pairs.shape[0] <= _ROUND:  # the usual case: verify every candidate at once
+        scores = score_pairs(sigs, counts, pairs, config, threads=threads)
+        return components(n, pairs[scores.matched])
+    # Many candidates (thousands of near-identical lines, say "Item 1", "Item 2", ...): verify
+    # them a round at a time, skipping pairs that the matches so far already connect. The
+    # components are the same; only the comparisons that could not change them are saved.
+    labels = np.arange(n, dtype=np.int64)
+    edges = [np.empty((0, 2), dtype=np.int64)]
+    for low in range(0, pairs.shape[0], _ROUND):
+        part = pairs[low : low + _ROUND]
+        part = part[labels[part[:, 0]] != labels[part[:, 1]]]
+        if part.shape[0]:
+            edges.append(part[score_pairs(sigs, counts, part, config, threads=threads).matched])
+            labels = components(n, np.concatenate(edges))
+    return labels
+
+
+# Candidate pairs verified in one round when there are many (see link_distinct).
+_ROUND = 1 << 20
 
 
 def verified_pairs(
@@ -116,17 +134,29 @@ def verified_pairs(
     Returns:
         (n_pairs, 2) int64 pairs ``(i, j)`` with ``i < j``, and their scores.
     """
+    pairs = _candidates(signatures, counts, config, window=window, threads=threads)
+    return pairs, score_pairs(signatures, counts, pairs, config, threads=threads)
+
+
+def _candidates(
+    signatures: npt.NDArray[np.uint32],
+    counts: npt.NDArray[np.int64],
+    config: DedupConfig,
+    *,
+    window: int,
+    threads: int,
+) -> npt.NDArray[np.int64]:
+    """The LSH candidate pairs among paragraphs with words (see :func:`verified_pairs`)."""
     with_words = np.flatnonzero(counts != 0)
     if with_words.size == counts.size:  # the usual case: no copy of the signatures
-        pairs = candidate_pairs(
+        return candidate_pairs(
             signatures, config.bands, config.rows, window=window, threads=threads
         )
-    else:
-        local = candidate_pairs(
-            signatures[with_words], config.bands, config.rows, window=window, threads=threads
-        )
-        pairs = with_words[local]
-    return pairs, score_pairs(signatures, counts, pairs, config, threads=threads)
+    local = candidate_pairs(
+        signatures[with_words], config.bands, config.rows, window=window, threads=threads
+    )
+    pairs: npt.NDArray[np.int64] = with_words[local]
+    return pairs
 
 
 def _assemble(

@@ -14,15 +14,21 @@ from dedup.config import DedupConfig
 from dedup.sketch.minhash import MinHasher
 from dedup.text.normalize import words
 from dedup.text.shingle import char_shingle, shingle
+from dedup.text.titles import is_sentence, title_core
 
 __all__ = [
+    "CHARS",
     "Fingerprints",
     "exact_key",
     "exact_keys",
     "fingerprint",
     "hasher_for",
     "sign_normalized",
+    "signing_forms",
 ]
+
+# Leads a signing form to be shingled on characters; a normalised text never holds it.
+CHARS = b"\x00"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,70 +92,92 @@ def exact_key(raw: str, normalized: bytes) -> int:
     return xxhash.xxh3_64_intdigest(folded.encode("utf-8", "surrogatepass"))
 
 
-def exact_keys(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint64], list[bytes]]:
-    """Return the exact keys and the normalised forms of raw paragraphs.
+def exact_keys(
+    texts: Sequence[str], config: DedupConfig
+) -> tuple[npt.NDArray[np.uint64], list[bytes]]:
+    """Return the exact keys of raw paragraphs and the forms :func:`sign_normalized` signs.
 
     With :func:`sign_normalized`, this is :func:`fingerprint` in two steps, so that a batch
-    can sign each distinct normalised text once, wherever it first appeared.
+    can sign each distinct normalised text once, wherever it first appeared. A form is the
+    normalised text, or for a title-like line (see :func:`signing_forms`) :data:`CHARS`
+    followed by the normalised text of the line without the site's name around it.
 
     Example:
-        >>> keys, normalized = exact_keys(["Peru’s coup…", "PERU'S COUP"])
-        >>> normalized, bool(keys[0] == keys[1])
-        ([b'perus coup', b'perus coup'], True)
+        >>> titles = ["Castillo Under Arrest In Peru", "CASTILLO UNDER ARREST IN PERU | Peru News"]
+        >>> keys, forms = exact_keys([*titles, "Peru’s coup.", "PERU'S COUP"], DedupConfig())
+        >>> forms[:2], bool(keys[0] == keys[1])
+        ([b'\\x00castillo under arrest in peru', b'\\x00castillo under arrest in peru'], False)
+        >>> forms[2:], bool(keys[2] == keys[3])
+        ([b'perus coup', b'\\x00perus coup'], True)
     """
-    keys, _, normalized = _keyed(texts)
-    return keys, normalized
+    keys, _, forms = _keyed(texts, config)
+    return keys, forms
+
+
+def signing_forms(
+    texts: Sequence[str],
+    split: Sequence[list[bytes]],
+    normalized: Sequence[bytes],
+    config: DedupConfig,
+) -> list[bytes]:
+    """Return what to sign for each raw paragraph, given its normalised words and text.
+
+    With ``config.char_ngram`` set, a title-like line (fewer than ``config.short_words`` words,
+    not ending as a sentence: :func:`dedup.text.titles.is_sentence`) is shingled on characters:
+    its form is :data:`CHARS` followed by its normalised text, without the site's name when it
+    has one (:func:`dedup.text.titles.title_core`). Every other paragraph is signed on word
+    shingles of its normalised text, as are all of them when ``char_ngram`` is None.
+    """
+    forms = list(normalized)
+    if config.char_ngram is None:
+        return forms
+    limit = config.short_words
+    lengths = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+    for row in np.flatnonzero((lengths > 0) & (lengths < limit)).tolist():
+        text = texts[row]
+        if is_sentence(text):
+            continue
+        core = title_core(text)
+        forms[row] = CHARS + (forms[row] if core is None else b" ".join(words(core)))
+    return forms
 
 
 def sign_normalized(
-    normalized: Sequence[bytes | list[bytes]], config: DedupConfig
+    normalized: Sequence[bytes], config: DedupConfig
 ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
-    """Return the signatures and distinct shingle counts of normalised texts.
+    """Return the signatures and distinct shingle counts of the forms :func:`exact_keys` gives.
 
-    Each text is given as the bytes :func:`exact_keys` returns or as its list of words; the
-    rows equal those :func:`fingerprint` gives the raw texts they came from. With
-    ``config.char_ngram`` set, a text of fewer than ``config.short_words`` words is shingled on
-    ``char_ngram`` bytes instead, and its count is negated: the sign tells the match rule which
-    kind of shingles two signatures were made of (:func:`dedup.sketch.match.score_pairs`).
+    The rows equal those :func:`fingerprint` gives the raw texts they came from. A form that
+    starts with :data:`CHARS` is shingled on ``config.char_ngram`` bytes, and its count is
+    negated: the sign tells the match rule which kind of shingles two signatures were made of
+    (:func:`dedup.sketch.match.score_pairs`). The others are shingled on words.
 
     Example:
-        >>> config = DedupConfig()
         >>> long_text = b" ".join([b"word%d" % i for i in range(40)])
-        >>> _, counts = sign_normalized([b"a short title", long_text, b""], config)
+        >>> _, counts = sign_normalized([CHARS + b"a short title", long_text, b""], DedupConfig())
         >>> counts.tolist()
         [-12, 36, 0]
     """
     hasher = hasher_for(config.num_perm, config.seed, config.ngram)
-    if config.char_ngram is None:
-        shingles = shingle(normalized, config.ngram, config.seed)
+    marked = [row for row, text in enumerate(normalized) if text[:1] == CHARS]
+    if not marked or config.char_ngram is None:
+        plain = [text.removeprefix(CHARS) for text in normalized] if marked else normalized
+        shingles = shingle(plain, config.ngram, config.seed)
         return hasher.sign(shingles), shingles.counts
-    n_words = np.fromiter(map(_word_count, normalized), dtype=np.int64, count=len(normalized))
-    short = np.flatnonzero(n_words < config.short_words)
-    if short.size == 0:
-        shingles = shingle(normalized, config.ngram, config.seed)
-        return hasher.sign(shingles), shingles.counts
-    long = np.flatnonzero(n_words >= config.short_words)
+    chars = np.zeros(len(normalized), dtype=bool)
+    chars[marked] = True
     signatures = np.empty((len(normalized), config.num_perm), dtype=np.uint32)
     counts = np.empty(len(normalized), dtype=np.int64)
-    texts = [_joined(normalized[i]) for i in short.tolist()]
-    chars = char_shingle(texts, config.char_ngram, config.seed)
-    signatures[short] = hasher.sign(chars)
-    counts[short] = -chars.counts
-    if long.size:
-        words_ = shingle([normalized[i] for i in long.tolist()], config.ngram, config.seed)
-        signatures[long] = hasher.sign(words_)
-        counts[long] = words_.counts
+    forms = [normalized[row][1:] for row in marked]
+    short = char_shingle(forms, config.char_ngram, config.seed)
+    signatures[chars] = hasher.sign(short)
+    counts[chars] = -short.counts
+    rest = np.flatnonzero(~chars)
+    if rest.size:
+        long = shingle([normalized[row] for row in rest.tolist()], config.ngram, config.seed)
+        signatures[rest] = hasher.sign(long)
+        counts[rest] = long.counts
     return signatures, counts
-
-
-def _word_count(text: bytes | list[bytes]) -> int:
-    if isinstance(text, list):
-        return len(text)
-    return text.count(b" ") + 1 if text else 0
-
-
-def _joined(text: bytes | list[bytes]) -> bytes:
-    return text if isinstance(text, bytes) else b" ".join(text)
 
 
 def fingerprint(
@@ -168,23 +196,23 @@ def fingerprint(
         known: exact keys that need no signature (an index matches them exactly): their rows
             get a zero signature and a shingle count of 0, as a paragraph without words.
     """
-    keys, split, _ = _keyed(texts)
+    keys, _, forms = _keyed(texts, config)
     if known is None:
-        signatures, counts = sign_normalized(split, config)
+        signatures, counts = sign_normalized(forms, config)
         return Fingerprints(keys, signatures, counts)
     todo = [row for row, key in enumerate(keys.tolist()) if key not in known]
     signatures = np.zeros((len(texts), config.num_perm), dtype=np.uint32)
     counts = np.zeros(len(texts), dtype=np.int64)
     if todo:
-        signatures[todo], counts[todo] = sign_normalized([split[row] for row in todo], config)
+        signatures[todo], counts[todo] = sign_normalized([forms[row] for row in todo], config)
     return Fingerprints(keys, signatures, counts)
 
 
 def _keyed(
-    texts: Sequence[str],
+    texts: Sequence[str], config: DedupConfig
 ) -> tuple[npt.NDArray[np.uint64], list[list[bytes]], list[bytes]]:
-    """Return the exact keys, normalised words and normalised texts of raw paragraphs."""
+    """Return the exact keys, normalised words and signing forms of raw paragraphs."""
     split = [words(text) for text in texts]
     normalized = [b" ".join(w) for w in split]
     keys = np.fromiter(map(exact_key, texts, normalized), dtype=np.uint64, count=len(texts))
-    return keys, split, normalized
+    return keys, split, signing_forms(texts, split, normalized, config)

@@ -69,8 +69,9 @@ def score_pairs(
     ``config.min_containment_shingles`` shingles: the guard that keeps a title out of the teaser
     that begins with the same words. Two short paragraphs shingled on characters (negative
     counts) match when their Jaccard reaches ``config.short_threshold``, or when their
-    containment reaches ``config.short_containment`` and the shorter one has at least
-    ``config.short_length_ratio`` of the longer one's shingles. A pair of one paragraph of each
+    containment reaches ``config.short_containment``, the shorter one has at least
+    ``config.short_length_ratio`` of the longer one's shingles and at least
+    ``config.min_containment_shingles`` of them. A pair of one paragraph of each
     kind never matches by estimate.
 
     Args:
@@ -114,11 +115,12 @@ def score_pairs(
     matched &= (count_a > 0) & (count_b > 0)
     chars = (count_a < 0) & (count_b < 0)
     if chars.any():
-        # Character shingles of two short paragraphs (a title cut at two lengths, with a
-        # typo, with the site's name around it): containment counts only between paragraphs
-        # of similar length, so a line split off a longer block is not that block.
+        # Character shingles of two title-like lines (a title cut at two lengths, or with a
+        # typo): containment counts only between lines of similar lengths, so that a title is
+        # not another one that begins with the same words.
         ratio = smaller / np.maximum(np.maximum(size_a, size_b), 1)
         close = (containment >= config.short_containment) & (ratio >= config.short_length_ratio)
+        close &= long_enough  # "Skip to content" is not "Skip to main content"
         matched |= chars & ((similarity >= short_bar) | close)
     # Paragraphs without words have no shingles and match only exactly, never by estimate; a
     # paragraph shingled on words and one shingled on characters match only exactly too.
