@@ -169,7 +169,7 @@ def sign_normalized(
     signatures = np.empty((len(normalized), config.num_perm), dtype=np.uint32)
     counts = np.empty(len(normalized), dtype=np.int64)
     forms = [normalized[row][1:] for row in marked]
-    short = char_shingle(forms, config.char_ngram, config.seed)
+    short = char_shingle(forms, config.char_ngram, config.seed, positional=True)
     signatures[chars] = hasher.sign(short)
     counts[chars] = -short.counts
     rest = np.flatnonzero(~chars)

@@ -23,6 +23,14 @@ _POSITION = np.array(
 _U32 = np.uint64(32)
 # Mixed into every character shingle, so that no character n-gram hashes like a word n-gram.
 _CHAR_SALT = np.uint64(0xD6E8FEB86659FD93)
+# A random 64-bit value per byte, and a random odd multiplier per position in the n-gram: the
+# window sum of small byte values with _POSITION's evenly spaced multipliers would collide
+# ("bac" and "acb" have the same sum and the same weighted sum).
+_BYTE = fmix64(np.arange(1, 257, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+_CHAR_POSITION = fmix64(np.arange(257, 321, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+_CHAR_POSITION |= np.uint64(1)
+_WORD_SALT = np.uint64(0xA0761D6478BD642F)
+_SPACE = ord(" ")
 
 
 class Shingles:
@@ -118,7 +126,9 @@ def shingle(normalized: Sequence[bytes | list[bytes]], ngram: int, seed: int = 0
     return Shingles((packed & np.uint64(0xFFFFFFFF)).astype(np.uint32), offsets)
 
 
-def char_shingle(normalized: Sequence[bytes], ngram: int, seed: int = 0) -> Shingles:
+def char_shingle(
+    normalized: Sequence[bytes], ngram: int, seed: int = 0, *, positional: bool = False
+) -> Shingles:
     """Hash the byte ``ngram``-grams of each paragraph, vectorised over the whole batch.
 
     For titles and other short lines, where word n-grams are too few and too coarse: a typo
@@ -128,11 +138,17 @@ def char_shingle(normalized: Sequence[bytes], ngram: int, seed: int = 0) -> Shin
     ``ngram`` bytes is one shingle; an empty one has none. The n-grams are of UTF-8 bytes, so a
     letter outside ASCII spans two to four of them.
 
+    With ``positional``, a shingle is an n-gram *and the number of the word it starts in*:
+    a copy of a title cut shorter keeps every shingle of the part it keeps, and a typo changes
+    only the n-grams around it, but two different titles that hold the same phrase at
+    different places share none of it.
+
     Args:
         normalized: normalised paragraphs as bytes, words separated by single spaces
             (:func:`dedup.text.normalize.normalize_bytes`).
         ngram: bytes per shingle.
         seed: hash seed; a different seed gives independent shingle hashes.
+        positional: number each n-gram with the word it starts in.
 
     Example:
         >>> batch = char_shingle([b"coup", b"coups", b""], ngram=3)
@@ -142,16 +158,20 @@ def char_shingle(normalized: Sequence[bytes], ngram: int, seed: int = 0) -> Shin
         False
         >>> int(np.isin(batch.of(0), batch.of(1)).sum())
         3
+        >>> texts = [b"peru coup", b"peru coup news", b"news peru coup"]
+        >>> cut = char_shingle(texts, 4, positional=True)
+        >>> [int(np.isin(cut.of(0), cut.of(i)).sum()) for i in (1, 2)]
+        [8, 0]
     """
     padded = [b" " + text + b" " if text else b"" for text in normalized]
     lengths = np.fromiter(map(len, padded), dtype=np.int64, count=len(padded))
-    data = np.frombuffer(b"".join(padded), dtype=np.uint8).astype(np.uint64)
+    data = _BYTE[np.frombuffer(b"".join(padded), dtype=np.uint8)]
     starts = np.cumsum(lengths) - lengths
     size = data.size
     tail = np.concatenate([data, np.zeros(ngram, dtype=np.uint64)])
     window = np.zeros(size, dtype=np.uint64)
     for k in range(ngram):  # one vector operation per n-gram position, not per shingle
-        window += tail[k : k + size] * _POSITION[k % 64]
+        window += tail[k : k + size] * _CHAR_POSITION[k % 64]
     # A window that runs past its paragraph's end is kept only as the one shingle of a
     # paragraph shorter than ngram, where it holds the whole paragraph (and zeros).
     count = np.where(lengths > 0, np.maximum(lengths - ngram + 1, 1), 0)
@@ -165,8 +185,14 @@ def char_shingle(normalized: Sequence[bytes], ngram: int, seed: int = 0) -> Shin
         combined[short] = 0
         for k in range(ngram):
             keep = short & (k < inside)
-            combined[keep] += tail[positions[keep] + k] * _POSITION[k % 64]
+            combined[keep] += tail[positions[keep] + k] * _CHAR_POSITION[k % 64]
     combined += inside.astype(np.uint64) * _POSITION[64] + _CHAR_SALT
+    if positional:  # the number of the word each window starts in, counted from the start
+        raw = np.frombuffer(b"".join(padded), dtype=np.uint8)
+        spaces = np.cumsum(raw == _SPACE, dtype=np.int64)
+        before = np.where(starts > 0, spaces[np.maximum(starts - 1, 0)], 0)
+        word = spaces[positions] - before[owner]
+        combined += word.astype(np.uint64) * _WORD_SALT
     mixed = fmix64(combined ^ np.uint64(seed & 0xFFFFFFFFFFFFFFFF)) >> _U32
     packed = sorted_unique((owner.astype(np.uint64) << _U32) | mixed)
     paragraph_of = (packed >> _U32).astype(np.int64)
