@@ -157,14 +157,16 @@ def _title(world: _World, article: Article, template: Template) -> tuple[str, st
     text = set_case(" ".join(words), template)
     if template.title_case == "upper":
         tags.append("caps")
+    typo = world.rng.random() < TITLE_TYPO_RATE
+    if typo:  # in the title, not in the site's name the template adds
+        text = _typos(text, world.rng, world.rng.randint(1, 2))
+        world.stats["title_typo"] += 1
     if template.title_site:
         text = template.title_site.format(title=text, site=SITES[template.site].name)
         tags.append("site")
         world.stats["title_site"] += 1
-    if world.rng.random() < TITLE_TYPO_RATE:
-        text = _typos(text, world.rng, world.rng.randint(1, 2))
+    if typo:
         tags.append("typo")
-        world.stats["title_typo"] += 1
     return typeset(text, template), "+".join(tags)
 
 

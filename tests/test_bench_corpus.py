@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.corpus import (
     KINDS,
+    TITLE_VARIANTS,
     Page,
     generate,
     read_jsonl,
@@ -152,6 +153,73 @@ def test_spam_and_split_boilerplate(crawl: tuple[list[Page], Counter[str]]) -> N
     assert any(re.fullmatch(r"boiler:\w+-appeal-\d", label) for label in labels)
     assert stats["glued_spam"] > 0
     assert stats["split_appeal"] > 0
+
+
+def titles(pages: list[Page]) -> list[tuple[str, str, str, str]]:
+    """Return (template, label, variant tags, text) of every title paragraph."""
+    out = []
+    for page in pages:
+        rows = zip(paragraphs_of(page.text), page.labels, page.kind, page.variants, strict=True)
+        for text, label, kind, tags in rows:
+            if kind == "title":
+                assert label is not None
+                out.append((page.id.split("/")[0], label, tags, text))
+            else:
+                assert tags == ""
+    return out
+
+
+def folded(words: list[str]) -> list[str]:
+    """Words in lower case with straight apostrophes, as templates differ in both."""
+    return [w.lower().replace("’", "'") for w in words]
+
+
+def test_title_variants_are_labelled(crawl: tuple[list[Page], Counter[str]]) -> None:
+    """Titles are cut at a second length, in capitals, with the site's name around them and
+    with typos; each copy's tags say which, and the copies keep their story's label."""
+    pages, stats = crawl
+    found = titles(pages)
+    plain = {label: text for _, label, tags, text in found if tags == ""}
+    seen: Counter[str] = Counter()
+    for template, label, tags, text in found:
+        parts = tags.split("+") if tags else []
+        assert set(parts) <= set(TITLE_VARIANTS)
+        seen.update(parts)
+        if "site" in parts:
+            assert re.search(r" \| (Grassroots Review)$|^(Grassroots Review) – ", text), text
+        if "caps" in parts and "typo" not in parts:
+            assert text == text.upper()
+        if label in plain and "typo" not in parts:
+            words = re.sub(r" \| Grassroots Review$|^Grassroots Review – ", "", text).split()
+            full = plain[label].split()
+            if "cut" in parts:
+                assert len(words) == {"digest": 10, "mobile": 8}[template] < len(full)
+                assert folded(words) == folded(full[: len(words)])
+            else:
+                assert folded(words) == folded(full)
+    assert all(seen[variant] > 0 for variant in TITLE_VARIANTS)
+    assert stats["title_cut"] == seen["cut"]
+    assert stats["title_site"] == seen["site"]
+    assert stats["title_typo"] == seen["typo"]
+
+
+def test_title_typos_change_one_or_two_words(crawl: tuple[list[Page], Counter[str]]) -> None:
+    """A title tagged "typo" differs from a copy of the same story with the same other tags
+    (same template) in one or two words, each by a letter or two."""
+    found = titles(crawl[0])
+    clean = {(t, label, tags): text for t, label, tags, text in found if "typo" not in tags}
+    compared = 0
+    for template, label, tags, text in found:
+        if "typo" not in tags:
+            continue
+        other = clean.get((template, label, tags.replace("+typo", "").replace("typo", "")))
+        if other is None:
+            continue
+        diff = [(a, b) for a, b in zip(text.split(), other.split(), strict=True) if a != b]
+        assert 1 <= len(diff) <= 2
+        assert all(abs(len(a) - len(b)) <= 1 for a, b in diff)
+        compared += 1
+    assert compared > 0
 
 
 def test_jsonl_round_trip(tmp_path: Path) -> None:
