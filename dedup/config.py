@@ -24,13 +24,17 @@ class DedupConfig:
     ``containment`` and the shorter one has at least ``min_containment_shingles`` shingles (so a
     short title is never absorbed by the teaser that starts with the same words).
 
-    A paragraph of fewer than :attr:`short_words` words (a title, a sign-up line) is shingled on
-    ``char_ngram`` bytes rather than on words, and two such paragraphs match when their
-    estimated Jaccard reaches ``short_threshold``, or when the estimated containment reaches
-    ``short_containment`` and the shorter one has at least ``short_length_ratio`` of the longer
-    one's shingles (so a line split off a longer block is not that block). A short and a long
+    A *title-like line*, a paragraph of fewer than :attr:`short_words` words that does not end
+    as a sentence does, is shingled on ``char_ngram`` bytes (each numbered with the word it
+    starts in, and without the site's name around a title; see
+    :func:`dedup.sketch.fingerprint.signing_forms`). Two such lines match when their estimated
+    Jaccard reaches ``short_threshold``, or when the estimated containment reaches
+    ``short_containment``, the shorter one has at least ``short_length_ratio`` of the longer
+    one's shingles and at least ``min_containment_shingles`` of them (a cut copy of a title
+    matches; another title that begins with the same words does not). Such a line and any other
     paragraph match only exactly. ``char_ngram=None`` shingles every paragraph on words, as
-    stores made before character shingles do; a short pair then needs ``short_threshold``.
+    stores made before character shingles do. Any other paragraph of fewer than
+    ``min_containment_shingles`` word shingles needs a Jaccard of ``short_threshold``.
 
     ``bands`` and ``rows`` default to the LSH banding that finds, with high probability, every
     pair that could pass either test (see :func:`dedup.sketch.scurve.optimal_params`).

@@ -219,9 +219,9 @@ SETTINGS: tuple[Setting, ...] = (
         "--char-ngram",
         "DEDUP_CHAR_NGRAM",
         None,
-        "bytes per shingle of a short paragraph (under 28 words), or off for word shingles only"
-        f" ({_CORE['char_ngram']} for a new store; off for a store made before); fixed once it"
-        " exists",
+        "bytes per shingle of a title-like line (under 28 words, no sentence end), or off for "
+        f"word shingles only ({_CORE['char_ngram']} for a new store; off for a store made "
+        "before); fixed once it exists",
         _int_or_off,
         _STORES,
     ),
@@ -239,7 +239,7 @@ SETTINGS: tuple[Setting, ...] = (
         "--short-containment",
         "DEDUP_SHORT_CONTAINMENT",
         None,
-        "containment threshold of two short paragraphs of close lengths "
+        "containment threshold of two title-like lines of close lengths "
         f"({_CORE['short_containment']} for a new store)",
         _float,
         _STORES,
@@ -249,7 +249,7 @@ SETTINGS: tuple[Setting, ...] = (
         "--short-length-ratio",
         "DEDUP_SHORT_LENGTH_RATIO",
         None,
-        "length ratio (shorter / longer) two short paragraphs need to match on containment "
+        "length ratio (shorter / longer) two title-like lines need to match on containment "
         f"({_CORE['short_length_ratio']} for a new store)",
         _float,
         _STORES,

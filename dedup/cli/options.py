@@ -85,8 +85,8 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
     tuning.add_argument(
         "--char-ngram",
         type=_char_ngram,
-        help=f"bytes per shingle of a short paragraph (under {short} words: titles, short "
-        "lines), or 'off' to shingle every paragraph on words "
+        help=f"bytes per shingle of a title-like line (under {short} words, not ending as a "
+        "sentence), or 'off' to shingle every paragraph on words "
         f"(default {_DEFAULTS['char_ngram']})",
     )
     tuning.add_argument(
@@ -98,13 +98,13 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
     tuning.add_argument(
         "--short-containment",
         type=_share,
-        help="share of the shorter of two short paragraphs found in the other that makes a "
+        help="share of the shorter of two title-like lines found in the other that makes a "
         f"match, if their lengths are close (default {_DEFAULTS['short_containment']})",
     )
     tuning.add_argument(
         "--short-length-ratio",
         type=_share,
-        help="how close in length (shorter / longer) two short paragraphs must be to match on "
+        help="how close in length (shorter / longer) two title-like lines must be to match on "
         f"containment (default {_DEFAULTS['short_length_ratio']})",
     )
     run = parser.add_argument_group("running")
