@@ -30,6 +30,20 @@ def is_sentence(text: str) -> bool:
     return end.endswith(("!", ".")) and not end.endswith("..")
 
 
+def _maybe_separated(text: str) -> bool:
+    """Tell cheaply whether a separator may be in the text: most titles have none, and a few
+    substring tests cost far less than the regular expression."""
+    return (
+        "|" in text
+        or "\u2013" in text
+        or "\u2014" in text
+        or " -" in text
+        or "::" in text
+        or "\u00bb" in text
+        or "\u00b7" in text
+    )
+
+
 def title_core(text: str) -> str | None:
     """Return a title without the site's name around it, or None if it has none.
 
@@ -45,6 +59,8 @@ def title_core(text: str) -> str | None:
         >>> title_core("Five Killed - Police Say") is None  # two words would be left
         True
     """
+    if not _maybe_separated(text):
+        return None
     parts = _SEPARATOR.split(text.strip())
     if len(parts) < 2:
         return None
