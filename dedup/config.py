@@ -56,7 +56,7 @@ class DedupConfig:
     seed: int = 0
     min_containment_shingles: int = 24
     short_threshold: float = 0.8
-    char_ngram: int | None = 4
+    char_ngram: int | None = 3
     short_containment: float = 0.8
     short_length_ratio: float = 0.6
     bucket_window: int = 16
@@ -86,7 +86,7 @@ class DedupConfig:
                 self.char_ngram,
                 2,
                 16,
-                "use character shingles of 2 to 16 bytes, e.g. 4, or None for word shingles only",
+                "use character shingles of 2 to 16 bytes, e.g. 3, or None for word shingles only",
             )
         if self.containment is not None and not _is_share(self.containment):
             raise ConfigError(

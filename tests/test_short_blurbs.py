@@ -159,7 +159,8 @@ def test_cli_flags_set_the_short_rule(tmp_path: Path, capsys: pytest.CaptureFixt
     )
     out = tmp_path / "out.jsonl"
     clusters = []
-    for flags in ([], ["--char-ngram", "off"], ["--short-length-ratio", "0.95"]):
+    stricter = ["--short-length-ratio", "0.95", "--short-threshold", "0.95"]
+    for flags in ([], ["--char-ngram", "off"], stricter):
         assert main(["cluster", str(pages), "-o", str(out), "--jobs", "1", *flags]) == 0
         rows = [json.loads(line) for line in out.read_text().splitlines()]
         clusters.append(rows[0]["cluster"] is not None)
@@ -209,5 +210,5 @@ def test_a_new_store_records_the_short_rule(tmp_path: Path) -> None:
     config = dedup.DedupConfig(short_length_ratio=0.7)
     dedup.Index.open(tmp_path, config).close()
     again = dedup.Index.open(tmp_path)
-    assert (again.config.char_ngram, again.config.short_length_ratio) == (4, 0.7)
+    assert (again.config.char_ngram, again.config.short_length_ratio) == (3, 0.7)
     again.close()

@@ -256,7 +256,7 @@ def _char_ngram(text: str) -> int | None:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer or 'off'") from None
     if not 2 <= value <= 16:
-        raise argparse.ArgumentTypeError(f"{value} is outside [2, 16]; pass 4, say, or 'off'")
+        raise argparse.ArgumentTypeError(f"{value} is outside [2, 16]; pass 3, say, or 'off'")
     return value
 
 

@@ -156,7 +156,7 @@ def sign_normalized(
         >>> long_text = b" ".join([b"word%d" % i for i in range(40)])
         >>> _, counts = sign_normalized([CHARS + b"a short title", long_text, b""], DedupConfig())
         >>> counts.tolist()
-        [-12, 36, 0]
+        [-13, 36, 0]
     """
     hasher = hasher_for(config.num_perm, config.seed, config.ngram)
     marked = [row for row, text in enumerate(normalized) if text[:1] == CHARS]
