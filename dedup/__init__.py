@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         DuplicateKeyError,
         IncompatibleSignatureError,
         InputError,
+        StorageFullError,
         StoreError,
         UnknownKeyError,
     )
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from dedup.text.normalize import normalize
     from dedup.text.paragraphs import split_paragraphs
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # Where each public name lives. datasketch (the interop) alone takes half a second to import,
 # and numpy most of the rest: nothing loads until a name is asked for.
@@ -58,6 +59,7 @@ _HOMES: dict[str, str] = {
     "MinHasher": "dedup.sketch.minhash",
     "SQLiteStore": "dedup.stores.sqlite",
     "Stats": "dedup.index.index",
+    "StorageFullError": "dedup.errors",
     "Store": "dedup.stores.store",
     "StoreError": "dedup.errors",
     "UnknownKeyError": "dedup.errors",
@@ -107,6 +109,7 @@ __all__ = [
     "MinHasher",
     "SQLiteStore",
     "Stats",
+    "StorageFullError",
     "Store",
     "StoreError",
     "UnknownKeyError",

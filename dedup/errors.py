@@ -7,6 +7,7 @@ DedupError
  ├── DuplicateKeyError (KeyError)         an id that must be new already exists
  ├── UnknownKeyError (KeyError)           an id that must exist does not
  └── StoreError (OSError)                 the persistent store cannot be opened or written
+      └── StorageFullError                the store's disk is full: nothing was written
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ __all__ = [
     "DuplicateKeyError",
     "IncompatibleSignatureError",
     "InputError",
+    "StorageFullError",
     "StoreError",
     "UnknownKeyError",
 ]
@@ -61,3 +63,8 @@ class UnknownKeyError(DedupError, KeyError):
 
 class StoreError(DedupError, OSError):
     """The persistent store cannot be opened, read or written."""
+
+
+class StorageFullError(StoreError):
+    """The store's disk (or quota) is full: the write was refused whole; retry once space is
+    freed."""

@@ -33,6 +33,7 @@ from service.keys import (
 from service.metrics import Metrics, StatsCache
 from service.middleware import middleware
 from service.openapi import build_openapi
+from service.protocol import JsonErrorRunner
 from service.rounds import MatchRequest, WriteRequest, add_round, match_round, replaces
 from service.settings import MIB, ServiceSettings
 from service.validation import Limits
@@ -74,7 +75,9 @@ def create_app(settings: ServiceSettings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[METRICS] = metrics
-    app[OPENAPI] = orjson.dumps(build_openapi(settings), option=orjson.OPT_INDENT_2)
+    app[OPENAPI] = orjson.dumps(
+        build_openapi(settings), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+    )
     for method, path, handler, _ in ROUTES:
         if method == "GET":  # GET routes answer HEAD too, as HTTP expects
             app.router.add_get(path, handler)
@@ -226,7 +229,7 @@ async def serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    runner = web.AppRunner(
+    runner = JsonErrorRunner(
         create_app(settings), access_log=None, shutdown_timeout=settings.shutdown_timeout
     )
     try:

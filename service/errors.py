@@ -13,14 +13,28 @@ from dedup.errors import (
     DuplicateKeyError,
     IncompatibleSignatureError,
     InputError,
+    StorageFullError,
     StoreError,
     UnknownKeyError,
 )
 from service.keys import SETTINGS
 
-__all__ = ["ERROR_CODES", "ApiError", "error_body", "error_response", "failure_response"]
+__all__ = [
+    "ERROR_CODES",
+    "STORAGE_FULL_RETRY",
+    "ApiError",
+    "error_body",
+    "error_response",
+    "failure_response",
+]
 
 log = logging.getLogger("service.errors")
+
+# Seconds a client is asked to wait after a full disk refused its write.
+STORAGE_FULL_RETRY = 30
+_STORAGE_FULL_MESSAGE = (
+    "the store's disk is full, so nothing was written; retry after the Retry-After seconds"
+)
 
 # Core errors in the order they are tried (subclasses first): status, code, and whether the
 # core's message may be shown. A store error's message names server paths, so it stays hidden.
@@ -33,28 +47,33 @@ _CORE_ERRORS: tuple[tuple[type[DedupError], int, str, bool], ...] = (
     (StoreError, 503, "store_unavailable", False),
 )
 
-# Every code the service answers with, and its status: the OpenAPI document lists these.
-ERROR_CODES: dict[str, int] = {
-    "invalid_json": 400,
-    "invalid_utf8": 400,
-    "invalid_parameter": 400,
-    "unauthorized": 401,
-    "not_found": 404,
-    "method_not_allowed": 405,
-    "conflict": 409,
-    "payload_too_large": 413,
-    "unsupported_media_type": 415,
-    "invalid_request": 422,
-    "invalid_input": 422,
-    "limit_exceeded": 422,
-    "internal_error": 500,
-    "store_unavailable": 503,
-    "overloaded": 503,
+# Every code the service answers with, and the statuses it comes with: the OpenAPI document
+# lists these. The code says why; the status is the HTTP class of the refusal. One rule:
+# every exceeded limit is limit_exceeded, whatever its status (a body, a request line, the
+# headers, an id in a path, a batch, a text).
+ERROR_CODES: dict[str, tuple[int, ...]] = {
+    "bad_request": (400,),
+    "invalid_json": (400,),
+    "invalid_utf8": (400,),
+    "invalid_parameter": (400,),
+    "unauthorized": (401,),
+    "not_found": (404,),
+    "method_not_allowed": (405,),
+    "conflict": (409,),
+    "limit_exceeded": (400, 413, 414, 422, 431),
+    "unsupported_media_type": (415,),
+    "invalid_request": (422,),
+    "invalid_input": (422,),
+    "internal_error": (500,),
+    "store_unavailable": (503,),
+    "overloaded": (503,),
+    "storage_full": (507,),
 }
 # Headers sent with an error code: how to authenticate, when to retry.
 _HEADERS: dict[str, dict[str, str]] = {
     "unauthorized": {"WWW-Authenticate": "Bearer"},
     "overloaded": {"Retry-After": "1"},
+    "storage_full": {"Retry-After": str(STORAGE_FULL_RETRY)},
 }
 
 
@@ -69,8 +88,10 @@ class ApiError(Exception):
 
 
 def error_body(code: str, message: str) -> bytes:
-    """Return the one JSON error body."""
-    return orjson.dumps({"error": {"code": code, "message": message}})
+    """Return the one JSON error body (ending with a newline, as every JSON body does)."""
+    return orjson.dumps(
+        {"error": {"code": code, "message": message}}, option=orjson.OPT_APPEND_NEWLINE
+    )
 
 
 def error_response(
@@ -98,8 +119,8 @@ def _from_http(request: web.Request, exc: web.HTTPException) -> web.Response:
         message = f"{request.method} is not allowed on {request.path!r}; use {allowed}"
     elif status == 413:
         limit = request.app[SETTINGS].max_body
-        code = "payload_too_large"
-        message = f"the body exceeds {limit} bytes; split it or raise --max-body"
+        code = "limit_exceeded"
+        message = f"the body exceeds the limit of {limit} bytes; split it or raise --max-body"
     else:
         code = (exc.reason or "error").lower().replace(" ", "_")
         message = exc.text or exc.reason or "the request failed"
@@ -118,6 +139,15 @@ def failure_response(request: web.Request, exc: Exception) -> web.Response:
         if exc.status < 400:
             raise exc
         return _from_http(request, exc)
+    if isinstance(exc, StorageFullError):  # expected on a full disk: one line, no traceback
+        log.warning(
+            "disk full: refused %s %s: %s",
+            request.method,
+            request.path,
+            exc,
+            extra={"fields": {"event": "storage_full"}},
+        )
+        return error_response(507, "storage_full", _STORAGE_FULL_MESSAGE, _HEADERS["storage_full"])
     if isinstance(exc, DedupError):
         for kind, status, code, shown in _CORE_ERRORS:
             if isinstance(exc, kind):

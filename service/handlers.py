@@ -34,6 +34,7 @@ from service.validation import (
     JSON,
     TEXT,
     DocumentIn,
+    check_path_id,
     decode_json,
     decode_text,
     parse_batch,
@@ -45,7 +46,7 @@ from service.validation import (
     read_json,
 )
 
-__all__ = ["ROUTES", "WRITE_ROUTES"]
+__all__ = ["QUERY_PARAMETERS", "ROUTES", "WRITE_ROUTES"]
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
@@ -57,7 +58,9 @@ MAX_MIN_DOCS = 1_000_000_000
 
 
 def _json(data: object, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(data), status=status, content_type=JSON)
+    return web.Response(
+        body=orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE), status=status, content_type=JSON
+    )
 
 
 async def _run(request: web.Request, fn: Callable[[Unpack[Ts]], T], *args: *Ts) -> T:
@@ -94,8 +97,10 @@ def _cluster(index: Index, cluster_id: str) -> Json:
     return {**_summary(info), "members": members}
 
 
-def _clusters(index: Index, min_docs: int, limit: int, cursor: str | None) -> Json:
-    page, next_cursor = index.clusters(min_docs=min_docs, limit=limit, cursor=cursor)
+def _clusters(index: Index, min_docs: int, min_size: int, limit: int, cursor: str | None) -> Json:
+    page, next_cursor = index.clusters(
+        min_docs=min_docs, limit=limit, cursor=cursor, min_size=min_size
+    )
     return {"clusters": [_summary(c) for c in page], "next_cursor": next_cursor}
 
 
@@ -131,13 +136,15 @@ async def create_documents(request: web.Request) -> web.Response:
 
 async def get_document(request: web.Request) -> web.Response:
     """GET /v1/documents/{id}: a document with its paragraphs and their clusters."""
-    return _json(await _run(request, _get, request.app[INDEX], request.match_info["id"]))
+    doc_id = check_path_id(request.match_info["id"], "document id")
+    return _json(await _run(request, _get, request.app[INDEX], doc_id))
 
 
 async def delete_document(request: web.Request) -> web.Response:
     """DELETE /v1/documents/{id}: remove a document (204)."""
     app = request.app
-    await _run(request, _remove, app[INDEX], app[STATS], request.match_info["id"])
+    doc_id = check_path_id(request.match_info["id"], "document id")
+    await _run(request, _remove, app[INDEX], app[STATS], doc_id)
     return web.Response(status=204)
 
 
@@ -157,15 +164,17 @@ async def list_clusters(request: web.Request) -> web.Response:
     """GET /v1/clusters: a page of clusters by documents, descending."""
     query = request.query
     min_docs = query_int(query, "min_docs", 1, 1, MAX_MIN_DOCS)
+    min_size = query_int(query, "min_size", 2, 1, MAX_MIN_DOCS)
     limit = query_int(query, "limit", 100, 1, MAX_PAGE)
     cursor = query_cursor(query)
-    page = await _run(request, _clusters, request.app[INDEX], min_docs, limit, cursor)
+    page = await _run(request, _clusters, request.app[INDEX], min_docs, min_size, limit, cursor)
     return _json(page)
 
 
 async def get_cluster(request: web.Request) -> web.Response:
     """GET /v1/clusters/{id}: one cluster with its members."""
-    return _json(await _run(request, _cluster, request.app[INDEX], request.match_info["id"]))
+    cluster_id = check_path_id(request.match_info["id"], "cluster id")
+    return _json(await _run(request, _cluster, request.app[INDEX], cluster_id))
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -177,6 +186,7 @@ async def healthz(request: web.Request) -> web.Response:
             "documents": stats.documents,
             "paragraphs": stats.paragraphs,
             "clusters": stats.clusters,
+            "singletons": stats.singletons,
         }
     )
 
@@ -205,5 +215,9 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ("GET", "/metrics", metrics, "metrics"),
     ("GET", "/openapi.json", openapi, "openapi"),
 )
+# The query parameters each route takes; any other is refused (400), as unknown body fields are.
+QUERY_PARAMETERS: dict[Handler, tuple[str, ...]] = {
+    list_clusters: ("min_docs", "min_size", "limit", "cursor"),
+}
 # Routes that change the index: with a token configured, they need `Authorization: Bearer`.
 WRITE_ROUTES: frozenset[Handler] = frozenset({create_document, create_documents, delete_document})

@@ -65,12 +65,13 @@ class Metrics:
             registry=self.registry,
         )
         # With several workers, a scrape shows the size that a worker saw last.
-        self.documents, self.paragraphs, self.clusters = (
+        self.documents, self.paragraphs, self.clusters, self.singletons = (
             Gauge(name, text, registry=self.registry, multiprocess_mode="mostrecent")
             for name, text in (
                 ("dedup_index_documents", "Documents indexed."),
                 ("dedup_index_paragraphs", "Paragraphs indexed."),
-                ("dedup_index_clusters", "Clusters in the index."),
+                ("dedup_index_clusters", "Clusters of two or more paragraphs in the index."),
+                ("dedup_index_singletons", "Paragraphs in the index that repeat nothing."),
             )
         )
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
@@ -84,6 +85,7 @@ class Metrics:
         self.documents.set(sizes.documents)
         self.paragraphs.set(sizes.paragraphs)
         self.clusters.set(sizes.clusters)
+        self.singletons.set(sizes.singletons)
 
     def exposition(self) -> bytes:
         """Return the metrics in the Prometheus text format.

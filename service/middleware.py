@@ -16,8 +16,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from service.errors import ApiError, failure_response
-from service.handlers import WRITE_ROUTES
+from service.handlers import QUERY_PARAMETERS, WRITE_ROUTES
 from service.metrics import Metrics
+from service.validation import check_query
 
 __all__ = ["ACCESS_LOG", "middleware"]
 
@@ -32,11 +33,12 @@ _INFO = logging.INFO
 def middleware(metrics: Metrics, token: str | None) -> Middleware:
     """Return the middleware of an app with these metrics and this write token (or none).
 
-    With a token, write routes need ``Authorization: Bearer <token>`` (else 401). Every
+    With a token, write routes need ``Authorization: Bearer <token>`` (else 401; the scheme
+    is case-insensitive, RFC 7235). A query parameter the route does not take is a 400. Every
     failure becomes the JSON error shape (see :func:`service.errors.failure_response`); every
     request is counted, timed and logged once, with status 499 when the client went away.
     """
-    expected = f"Bearer {token}".encode()
+    expected = b"" if token is None else token.encode()
     observe = metrics.observe
 
     @web.middleware
@@ -45,8 +47,11 @@ def middleware(metrics: Metrics, token: str | None) -> Middleware:
         status = _CLIENT_CLOSED
         try:
             try:
-                if token is not None and request.match_info.handler in WRITE_ROUTES:
+                match_info = request.match_info
+                if token is not None and match_info.handler in WRITE_ROUTES:
                     _authorize(request, expected)
+                if request.query_string and match_info.http_exception is None:
+                    check_query(request.query, QUERY_PARAMETERS.get(match_info.handler, ()))
                 response = await handler(request)
             except Exception as exc:  # failure_response answers it, or re-raises a redirect
                 response = failure_response(request, exc)
@@ -68,8 +73,9 @@ def middleware(metrics: Metrics, token: str | None) -> Middleware:
 
 
 def _authorize(request: web.Request, expected: bytes) -> None:
-    given = request.headers.get("Authorization", "").encode("utf-8", "surrogatepass")
-    if not hmac.compare_digest(given, expected):
+    scheme, _, credentials = request.headers.get("Authorization", "").strip().partition(" ")
+    given = credentials.strip().encode("utf-8", "surrogatepass")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given, expected):
         raise ApiError(
             401,
             "unauthorized",

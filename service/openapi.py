@@ -24,30 +24,38 @@ def _json(schema: Json, description: str) -> Json:
 
 def _errors(*statuses: int) -> dict[str, Json]:
     """The error responses of an operation: every one has the Error body."""
-    return {
-        str(status): {"$ref": f"#/components/responses/E{status}"} for status in (*statuses, 500)
-    }
+    # Any route may meet a bad query parameter or a request line or headers over the limits.
+    every = sorted({*statuses, 400, 414, 431, 500})
+    return {str(status): {"$ref": f"#/components/responses/E{status}"} for status in every}
 
 
 def _error_responses() -> dict[str, Json]:
     reasons = {
-        400: "Invalid JSON, invalid UTF-8 or an invalid query parameter.",
+        400: (
+            "Invalid JSON, invalid UTF-8, an unknown or invalid query parameter, an id in the "
+            "path over the limit, or a request that is not valid HTTP."
+        ),
         401: "A write route without the configured bearer token.",
         404: "No such document, cluster or route.",
         405: "The route exists, but not with this method; the Allow header lists the methods.",
         409: "The same document id twice in one batch.",
         413: "The body is larger than the configured maximum.",
+        414: "The request line (the URL) is longer than the limit.",
         415: "The Content-Type is not accepted by this route.",
         422: "A missing field, a field of the wrong type, or a limit exceeded.",
+        431: "A header line is longer than the limit, or there are too many headers.",
         500: "An unexpected failure; the message is generic and the server log has the details.",
         503: (
             "The store cannot be written now (for example a full disk), or too many requests "
             "are waiting (overloaded: retry after the Retry-After seconds)."
         ),
+        507: (
+            "The store's disk is full: nothing was written; retry after the Retry-After seconds."
+        ),
     }
     responses: dict[str, Json] = {}
     for status, reason in reasons.items():
-        codes = sorted(code for code, code_status in ERROR_CODES.items() if code_status == status)
+        codes = sorted(code for code, statuses in ERROR_CODES.items() if status in statuses)
         responses[f"E{status}"] = _json(_ref("Error"), f"{reason} Codes: {', '.join(codes)}.")
     return responses
 
@@ -174,14 +182,15 @@ def _schemas(settings: ServiceSettings) -> dict[str, Json]:
                 "status": {"const": "ok"},
                 "documents": _COUNT,
                 "paragraphs": _COUNT,
-                "clusters": _COUNT,
+                "clusters": {**_COUNT, "description": "Clusters of two or more paragraphs."},
+                "singletons": {**_COUNT, "description": "Paragraphs that repeat nothing."},
             }
         ),
     }
 
 
 def _path_id(description: str, pattern: str | None = None) -> Json:
-    schema: Json = {"type": "string", "minLength": 1}
+    schema: Json = {"type": "string", "minLength": 1, "maxLength": ID_MAX_CHARS}
     if pattern is not None:
         schema["pattern"] = pattern
     return {
@@ -208,7 +217,7 @@ def build_openapi(settings: ServiceSettings) -> Json:
     """Return the OpenAPI 3.1 document describing every route as this app serves it."""
     write: Json = {"security": [{"bearer": []}]} if settings.token is not None else {}
     write_errors: tuple[int, ...] = (401,) if settings.token is not None else ()
-    body_errors = (400, 413, 415, 422, 503)
+    body_errors = (400, 413, 415, 422, 503, 507)
     doc_id = _path_id("The document id, percent-encoded (it may hold '/').")
     paths: dict[str, Json] = {
         "/v1/documents": {
@@ -249,7 +258,7 @@ def build_openapi(settings: ServiceSettings) -> Json:
                 "delete_document",
                 "Remove a document; a cluster left empty disappears, the others keep their ids.",
                 {"204": {"description": "Removed."}},
-                (404, 503, *write_errors),
+                (404, 503, 507, *write_errors),
                 **write,
             ),
         },
@@ -286,6 +295,13 @@ def build_openapi(settings: ServiceSettings) -> Json:
                         1,
                         _MAX_MIN_DOCS,
                         "Only clusters spanning this many documents.",
+                    ),
+                    _query(
+                        "min_size",
+                        2,
+                        1,
+                        _MAX_MIN_DOCS,
+                        "Only clusters of this many paragraphs; 1 lists the single ones too.",
                     ),
                     _query("limit", 100, 1, _MAX_PAGE, "Clusters per page."),
                     {

@@ -42,6 +42,11 @@ class MatchRequest:
     batched: bool
 
 
+def _dumps(body: Json) -> bytes:
+    """An answer body: JSON ending with a newline, as every JSON body of the service does."""
+    return orjson.dumps(body, option=orjson.OPT_APPEND_NEWLINE)
+
+
 def replaces(index: Index, request: WriteRequest) -> bool:
     """Whether a write replaces a stored document, and so must end its group commit.
 
@@ -106,7 +111,7 @@ def add_round(
         request = requests[i]
         mine = [added_json(r) for r in results[start : start + len(request.docs)]]
         start += len(request.docs)
-        answers[i] = orjson.dumps({"documents": mine} if request.batched else mine[0])
+        answers[i] = _dumps({"documents": mine} if request.batched else mine[0])
     return answers
 
 
@@ -150,9 +155,9 @@ def match_round(
             ]
             start += len(request.texts)
             if request.batched:
-                answers[i] = orjson.dumps({"results": [{"paragraphs": p} for p in mine]})
+                answers[i] = _dumps({"results": [{"paragraphs": p} for p in mine]})
             else:
-                answers[i] = orjson.dumps({"paragraphs": mine[0]})
+                answers[i] = _dumps({"paragraphs": mine[0]})
     except Exception as exc:  # the shared core call failed: every request of the round fails
         for i in kept:
             answers[i] = exc

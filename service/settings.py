@@ -48,7 +48,15 @@ def _float(text: str) -> float:
 
 
 def _share_or_off(text: str) -> float | str:
-    return "off" if text.strip().lower() in {"off", "none"} else _float(text)
+    if text.strip().lower() in {"off", "none"}:
+        return "off"
+    value = _float(text)
+    if not 0 < value <= 1:  # the config would suggest None, the library's word
+        raise ConfigError(
+            f"{text!r} is outside (0, 1]; pass a share such as 0.75, or off to match on "
+            "Jaccard alone"
+        )
+    return value
 
 
 def _int_or_off(text: str) -> int | str:

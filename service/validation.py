@@ -19,6 +19,8 @@ __all__ = [
     "DocumentIn",
     "Limits",
     "check_paragraphs",
+    "check_path_id",
+    "check_query",
     "decode_json",
     "decode_text",
     "parse_batch",
@@ -68,6 +70,35 @@ class Limits:
 
 def _invalid(message: str) -> ApiError:
     return ApiError(422, "invalid_request", message)
+
+
+def _over(message: str) -> ApiError:
+    return ApiError(422, "limit_exceeded", message)
+
+
+def check_query(query: Mapping[str, str], known: Sequence[str]) -> None:
+    """Refuse a query parameter the route does not take (400 invalid_parameter, naming the
+    known ones), as an unknown body field is refused."""
+    unknown = sorted(set(query) - set(known))
+    if unknown:
+        takes = f"it takes {', '.join(known)}" if known else "it takes none"
+        raise ApiError(
+            400,
+            "invalid_parameter",
+            f"unknown query parameter {unknown[0][:40]!r}; {takes}",
+        )
+
+
+def check_path_id(value: str, what: str = "id") -> str:
+    """Refuse an id in a path longer than ids may be (400 limit_exceeded), without echoing it."""
+    if len(value) > ID_MAX_CHARS:
+        raise ApiError(
+            400,
+            "limit_exceeded",
+            f"the {what} in the path has {len(value)} characters, over the limit of "
+            f"{ID_MAX_CHARS}; ids are 1 to {ID_MAX_CHARS} characters",
+        )
+    return value
 
 
 def _media_type(request: web.Request, allowed: Sequence[str]) -> str:
@@ -167,14 +198,21 @@ def parse_document(body: object, where: str = "") -> DocumentIn:
     if extra:
         raise _invalid(f"{where}{extra[0]} is not a field of a document; send id, text and meta")
     doc_id = _string(body, "id", where)
-    if not 1 <= len(doc_id) <= ID_MAX_CHARS:
-        raise _invalid(f"{where}id has {len(doc_id)} characters; use 1 to {ID_MAX_CHARS}")
+    if not doc_id:
+        raise _invalid(f"{where}id is empty; use 1 to {ID_MAX_CHARS} characters")
+    if len(doc_id) > ID_MAX_CHARS:
+        raise _over(
+            f"{where}id has {len(doc_id)} characters, over the limit of {ID_MAX_CHARS}; "
+            "use a shorter id"
+        )
     text = _string(body, "text", where)
     meta = body.get("meta")
     if meta is not None and not isinstance(meta, dict):
         raise _invalid(f"{where}meta must be an object or null, not {_kind(meta)}")
     if meta is not None and _too_deep(meta):
-        raise _invalid(f"{where}meta nests deeper than {META_MAX_DEPTH} levels; flatten it")
+        raise _over(
+            f"{where}meta nests deeper than the limit of {META_MAX_DEPTH} levels; flatten it"
+        )
     return DocumentIn(doc_id, text, meta)
 
 
@@ -202,9 +240,12 @@ def parse_batch(body: Mapping[str, object], max_batch: int) -> list[DocumentIn]:
     documents = body.get("documents")
     if not isinstance(documents, list):
         raise _invalid(f"documents must be an array of documents, not {_kind(documents)}")
-    if not 1 <= len(documents) <= max_batch:
-        raise _invalid(
-            f"documents holds {len(documents)} documents; send 1 to {max_batch} per batch"
+    if not documents:
+        raise _invalid(f"documents is empty; send 1 to {max_batch} per batch")
+    if len(documents) > max_batch:
+        raise _over(
+            f"documents holds {len(documents)} documents, over the limit of {max_batch}; "
+            "split the batch"
         )
     return [parse_document(doc, f"documents[{i}].") for i, doc in enumerate(documents)]
 
@@ -221,8 +262,12 @@ def parse_match(body: Mapping[str, object], max_batch: int) -> tuple[list[str], 
     texts = body["texts"]
     if not isinstance(texts, list):
         raise _invalid(f"texts must be an array of strings, not {_kind(texts)}")
-    if not 1 <= len(texts) <= max_batch:
-        raise _invalid(f"texts holds {len(texts)} texts; send 1 to {max_batch} per request")
+    if not texts:
+        raise _invalid(f"texts is empty; send 1 to {max_batch} per request")
+    if len(texts) > max_batch:
+        raise _over(
+            f"texts holds {len(texts)} texts, over the limit of {max_batch}; split the request"
+        )
     for i, text in enumerate(texts):
         if not isinstance(text, str):
             raise _invalid(f"texts[{i}] must be a string, not {_kind(text)}")
@@ -241,17 +286,13 @@ def check_paragraphs(texts: Sequence[str], limits: Limits, names: Sequence[str])
             continue
         paragraphs = split_paragraphs(text)
         if len(paragraphs) > limits.max_paragraphs:
-            raise ApiError(
-                422,
-                "limit_exceeded",
+            raise _over(
                 f"{name} has {len(paragraphs)} paragraphs, over the limit of "
                 f"{limits.max_paragraphs}; split it into several documents",
             )
         longest = max(paragraphs, key=len, default="")
         if len(longest) > limits.max_paragraph_chars:
-            raise ApiError(
-                422,
-                "limit_exceeded",
+            raise _over(
                 f"{name} has a paragraph of {len(longest)} characters, over the limit of "
                 f"{limits.max_paragraph_chars}; separate paragraphs with blank lines",
             )

@@ -77,7 +77,7 @@ def test_build_refuses_a_store_with_documents() -> None:
 
 def test_build_refuses_repeated_ids() -> None:
     """An index holds one document per id."""
-    with pytest.raises(InputError, match="appears twice"):
+    with pytest.raises(InputError, match="already given to page 1"):
         build_index([("a", "One."), ("a", "Two.")], MemoryStore())
 
 

@@ -83,7 +83,7 @@ def test_other_fields_pass_through_in_order(write_jsonl: WriteJsonl, tmp_path: P
         [json.dumps(record) for record in records]  # ASCII escapes keep the lone surrogate
     )
     out = tmp_path / "clean.jsonl"
-    assert main(["clean", str(path), "-o", str(out), "--jobs", "1"]) == 0
+    assert main(["clean", str(path), "-o", str(out), "--jobs", "1", "--skip-bad"]) == 0
     raw = out.read_bytes()
     raw.decode("utf-8")  # the output is valid UTF-8 even with a lone surrogate in a field
     rows = lines(out)
@@ -126,34 +126,55 @@ def test_stats_count_paragraphs_and_bytes(
     assert stats["paragraphs"] == 11
     assert stats["paragraphs_removed"] == 3
     assert stats["bytes_removed"] == 2 * boiler + teased
-    assert stats["bytes_in"] - stats["bytes_out"] >= stats["bytes_removed"]
+    assert (
+        stats["bytes_in"] - stats["bytes_removed"] - stats["bytes_whitespace"]
+        == (stats["bytes_out"])
+    )
+    layout = [page.pop("bytes_whitespace") for page in stats["per_page"]]
+    assert sum(layout) == stats["bytes_whitespace"]
     assert stats["per_page"] == [
-        {"id": "page-a", "paragraphs": 4, "paragraphs_removed": 0, "bytes_removed": 0},
+        {
+            "id": "page-a",
+            "paragraphs": 4,
+            "paragraphs_removed": 0,
+            "bytes_removed": 0,
+            "emptied": False,
+        },
         {
             "id": "page-b",
             "paragraphs": 4,
             "paragraphs_removed": 2,
             "bytes_removed": boiler + teased,
+            "emptied": False,
         },
-        {"id": "page-c", "paragraphs": 3, "paragraphs_removed": 1, "bytes_removed": boiler},
+        {
+            "id": "page-c",
+            "paragraphs": 3,
+            "paragraphs_removed": 1,
+            "bytes_removed": boiler,
+            "emptied": False,
+        },
     ]
+    assert (stats["pages_emptied"], stats["emptied"]) == (0, [])
 
 
 def test_repeated_ids_and_empty_pages_keep_their_place(
     write_jsonl: WriteJsonl, tmp_path: Path
 ) -> None:
-    """Pages sharing an id, and pages without paragraphs, are cleaned in place."""
+    """Pages without paragraphs are cleaned in place; a repeated id is skipped under --skip-bad."""
     path = write_jsonl(
         [
-            {"id": "x", "text": ""},
+            {"id": "w", "text": ""},
             {"id": "x", "text": "Alpha\n\nShared line here"},
-            {"id": "x", "text": "  \n\n "},
-            {"id": "x", "text": "Shared line here\n\nBeta"},
+            {"id": "x", "text": "Shared line here"},
+            {"id": "y", "text": "  \n\n "},
+            {"id": "z", "text": "Shared line here\n\nBeta"},
         ]
     )
     out = tmp_path / "clean.jsonl"
-    assert main(["clean", str(path), "-o", str(out), "--jobs", "1"]) == 0
+    assert main(["clean", str(path), "-o", str(out), "--jobs", "1", "--skip-bad"]) == 0
     assert [row["text"] for row in lines(out)] == ["", "Alpha\n\nShared line here", "", "Beta"]
+    assert [row["id"] for row in lines(out)] == ["w", "x", "y", "z"]
 
 
 def test_plan_removals_modes(corpus: list[tuple[str, str]]) -> None:
@@ -206,10 +227,13 @@ def test_stats_to_dict_starts_empty() -> None:
     """A fresh CleanStats reports zeros and no pages."""
     assert CleanStats().to_dict() == {
         "pages": 0,
+        "pages_emptied": 0,
         "paragraphs": 0,
         "paragraphs_removed": 0,
         "bytes_in": 0,
-        "bytes_out": 0,
         "bytes_removed": 0,
+        "bytes_whitespace": 0,
+        "bytes_out": 0,
+        "emptied": [],
         "per_page": [],
     }

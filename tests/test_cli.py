@@ -47,8 +47,13 @@ def test_cluster_writes_paragraphs_and_clusters(
         (3, 3, boilerplate),
         (2, 2, teaser),
     ]
-    assert clusters[0]["members"] == [["page-a", 3], ["page-b", 3], ["page-c", 2]]
-    assert rows[3] == {"doc": "page-a", "para": 3, "cluster": clusters[0]["cluster"], "size": 3}
+    assert clusters[0]["members"] == [
+        {"doc": "page-a", "para": 3},
+        {"doc": "page-b", "para": 3},
+        {"doc": "page-c", "para": 2},
+    ]
+    assert set(clusters[0]) == {"id", "size", "docs", "text", "members"}
+    assert rows[3] == {"doc": "page-a", "para": 3, "cluster": clusters[0]["id"], "size": 3}
     assert rows[0] == {"doc": "page-a", "para": 0, "cluster": None, "size": 1}
 
 
@@ -97,21 +102,21 @@ def test_directory_and_gzip_inputs(corpus: list[tuple[str, str]], tmp_path: Path
     out, groups = tmp_path / "p.jsonl", tmp_path / "c.jsonl"
     assert main(["cluster", str(crawl), "-o", str(out), "--clusters", str(groups)]) == 0
     assert lines(groups)[0]["members"] == [
-        [str(crawl / "a.txt"), 3],
-        ["page-b", 3],
-        ["page-c", 2],
+        {"doc": str(crawl / "a.txt"), "para": 3},
+        {"doc": "page-b", "para": 3},
+        {"doc": "page-c", "para": 2},
     ]
 
 
 def test_empty_inputs_give_empty_outputs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """An empty file, an empty directory and empty stdin give empty outputs and exit 0."""
+    """An empty file and empty stdin give empty outputs and exit 0 (an empty directory is an
+    error: see test_cli_trust)."""
     (tmp_path / "empty.jsonl").write_bytes(b"\n\n")
-    (tmp_path / "nothing").mkdir()
     feed_stdin(monkeypatch, b"")
     out, groups, cleaned = tmp_path / "p.jsonl", tmp_path / "c.jsonl", tmp_path / "clean.jsonl"
-    inputs = [str(tmp_path / "empty.jsonl"), str(tmp_path / "nothing"), "-"]
+    inputs = [str(tmp_path / "empty.jsonl"), "-"]
     assert main(["cluster", *inputs, "-o", str(out), "--clusters", str(groups)]) == 0
     feed_stdin(monkeypatch, b"")
     assert main(["clean", *inputs, "-o", str(cleaned)]) == 0

@@ -221,7 +221,7 @@ def test_assignment_lines_match_one_dict_per_paragraph(write_jsonl: WriteJsonl) 
         ('caf\u00e9 "quoted" \\ id', "Shared blurb\n\nOwn text\n\n\u200bShared blurb"),
         ("", ""),
         ("x", "Shared blurb"),
-        ("x", "\x00 nul page"),
+        ("y", "\x00 nul page"),
     ]
     result = cluster(pages, jobs=1)
     expected = b"".join(

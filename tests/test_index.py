@@ -64,7 +64,7 @@ def test_replace_is_atomic_and_keeps_cluster_ids() -> None:
     index.add("b", TEASER)
     replaced = index.add("a", OTHER)
     assert replaced.replaced
-    assert index.stats() == dedup.Stats(documents=2, paragraphs=2, clusters=2)
+    assert index.stats() == dedup.Stats(documents=2, paragraphs=2, clusters=0, singletons=2)
     assert index.cluster_info(a.paragraphs[0].cluster).members == [("b", 0)]
 
 
@@ -99,7 +99,7 @@ def test_store_survives_reopen(tmp_path: Path) -> None:
     index.remove("c")
     index.close()
     again = dedup.Index.open(tmp_path)
-    assert again.stats() == dedup.Stats(documents=2, paragraphs=3, clusters=2)
+    assert again.stats() == dedup.Stats(documents=2, paragraphs=3, clusters=1, singletons=1)
     doc = again.get("a")
     assert doc.meta == {"url": "https://example.org/a"}
     assert doc.paragraphs == [
@@ -163,7 +163,7 @@ def test_concurrent_writers_leave_a_consistent_index() -> None:
         thread.join()
     stats = index.stats()
     assert stats.documents == 3 + 60
-    members = [m for c in index.clusters(limit=10_000)[0] for m in index.cluster_info(c.id).members]
+    members = [m for c in index.clusters(limit=10_000, min_size=1)[0] for m in index.cluster_info(c.id).members]
     assert len(members) == len(set(members)) == stats.paragraphs
     for doc_id in [f"shared-{i}" for i in range(3)]:
         doc = index.get(doc_id)

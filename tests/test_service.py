@@ -105,6 +105,7 @@ async def test_healthz_on_an_empty_store(client: Client) -> None:
         "documents": 0,
         "paragraphs": 0,
         "clusters": 0,
+        "singletons": 0,
     }
 
 
@@ -206,8 +207,8 @@ async def test_clusters_page_through_every_cluster(client: Client) -> None:
         await post(client, f"d{i}", "\n\n".join([own, *shared[: i % 4 + 1]]))
     seen: list[dict[str, Any]] = []
     cursor = None
-    for _ in range(20):  # bounded: 9 clusters, 2 per page
-        query = "limit=2" + (f"&cursor={quote(cursor)}" if cursor else "")
+    for _ in range(20):  # bounded: 9 clusters (5 of a single paragraph), 2 per page
+        query = "min_size=1&limit=2" + (f"&cursor={quote(cursor)}" if cursor else "")
         page = await get_json(client, f"/v1/clusters?{query}")
         seen.extend(page["clusters"])
         cursor = page["next_cursor"]
@@ -215,6 +216,11 @@ async def test_clusters_page_through_every_cluster(client: Client) -> None:
             break
     assert len(seen) == 9 == len({c["id"] for c in seen})
     assert [(-c["docs"], c["id"]) for c in seen] == sorted((-c["docs"], c["id"]) for c in seen)
+    repeats = await get_json(client, "/v1/clusters")  # by default, no single paragraphs
+    assert sorted(c["docs"] for c in repeats["clusters"]) == [2, 3, 5]
+    assert all(c["size"] >= 2 for c in repeats["clusters"])
+    health = await get_json(client, "/healthz")
+    assert (health["clusters"], health["singletons"]) == (3, 6)
     wide = await get_json(client, "/v1/clusters?min_docs=3&limit=1000")
     assert [c["docs"] for c in wide["clusters"]] == [5, 3]
     assert wide["next_cursor"] is None
@@ -331,7 +337,7 @@ async def test_concurrent_posts_leave_a_consistent_index(client: Client) -> None
     assert health["documents"] == 25
     final = await get_json(client, "/v1/documents/same")
     assert "\n\n".join(p["text"] for p in final["paragraphs"]) in same
-    page = await get_json(client, "/v1/clusters?limit=1000")
+    page = await get_json(client, "/v1/clusters?limit=1000&min_size=1")
     members: list[tuple[str, int]] = []
     for summary in page["clusters"]:
         cluster = await get_json(client, f"/v1/clusters/{summary['id']}")

@@ -67,10 +67,13 @@ def test_directory_is_walked_in_sorted_order(tmp_path: Path) -> None:
 
 
 def test_empty_directory_and_empty_file_give_no_pages(tmp_path: Path) -> None:
-    """An empty directory, an empty file and empty stdin are not errors: they give no pages."""
+    """An empty file and empty stdin give no pages; a directory without page files is an
+    error that says what was looked for."""
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty.jsonl").write_bytes(b"")
-    assert read(str(tmp_path / "empty"), str(tmp_path / "empty.jsonl"), "-", stdin=b"") == []
+    assert read(str(tmp_path / "empty.jsonl"), "-", stdin=b"") == []
+    with pytest.raises(InputError, match="looked for .jsonl or .txt files"):
+        read(str(tmp_path / "empty"))
 
 
 def test_stdin_is_jsonl_and_read_once() -> None:

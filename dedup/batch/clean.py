@@ -151,7 +151,13 @@ def _changed(source: str | None, line: int | None) -> InputError:
 
 @dataclass(slots=True)
 class CleanStats:
-    """Totals and per-page counts of what cleaning removed."""
+    """Totals and per-page counts of what cleaning removed.
+
+    The byte counts add up: ``bytes_in - bytes_removed - bytes_whitespace == bytes_out``, where
+    ``bytes_whitespace`` is the layout the rewrite drops (paragraphs are stripped of surrounding
+    whitespace and joined by exactly one blank line). A page is ``emptied`` when cleaning
+    removed every paragraph it had.
+    """
 
     pages: int = 0
     paragraphs: int = 0
@@ -159,29 +165,51 @@ class CleanStats:
     bytes_in: int = 0
     bytes_out: int = 0
     bytes_removed: int = 0
-    per_page: list[tuple[str, int, int, int]] = field(default_factory=list)
+    per_page: list[tuple[str, int, int, int, int]] = field(default_factory=list)
+    emptied: list[str] = field(default_factory=list)
+
+    @property
+    def bytes_whitespace(self) -> int:
+        """The bytes of blank lines and surrounding whitespace the rewrite dropped."""
+        return self.bytes_in - self.bytes_removed - self.bytes_out
 
     def add(self, doc_id: str, original: str, cleaned: CleanedPage) -> None:
         """Count one cleaned page; ``original`` is its text before cleaning."""
+        size_in, size_out = len(original.encode("utf-8")), len(cleaned.text.encode("utf-8"))
         self.pages += 1
         self.paragraphs += cleaned.paragraphs
         self.paragraphs_removed += cleaned.removed
-        self.bytes_in += len(original.encode("utf-8"))
-        self.bytes_out += len(cleaned.text.encode("utf-8"))
+        self.bytes_in += size_in
+        self.bytes_out += size_out
         self.bytes_removed += cleaned.bytes_removed
-        self.per_page.append((doc_id, cleaned.paragraphs, cleaned.removed, cleaned.bytes_removed))
+        layout = size_in - cleaned.bytes_removed - size_out
+        self.per_page.append(
+            (doc_id, cleaned.paragraphs, cleaned.removed, cleaned.bytes_removed, layout)
+        )
+        if cleaned.removed and cleaned.removed == cleaned.paragraphs:
+            self.emptied.append(doc_id)
 
     def to_dict(self) -> dict[str, object]:
         """Return the summary as JSON-ready data; byte counts are UTF-8 sizes of page texts."""
         return {
             "pages": self.pages,
+            "pages_emptied": len(self.emptied),
             "paragraphs": self.paragraphs,
             "paragraphs_removed": self.paragraphs_removed,
             "bytes_in": self.bytes_in,
-            "bytes_out": self.bytes_out,
             "bytes_removed": self.bytes_removed,
+            "bytes_whitespace": self.bytes_whitespace,
+            "bytes_out": self.bytes_out,
+            "emptied": self.emptied,
             "per_page": [
-                {"id": doc, "paragraphs": total, "paragraphs_removed": gone, "bytes_removed": size}
-                for doc, total, gone, size in self.per_page
+                {
+                    "id": doc,
+                    "paragraphs": total,
+                    "paragraphs_removed": gone,
+                    "bytes_removed": size,
+                    "bytes_whitespace": layout,
+                    "emptied": bool(gone) and gone == total,
+                }
+                for doc, total, gone, size, layout in self.per_page
             ],
         }

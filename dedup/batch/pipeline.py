@@ -45,7 +45,7 @@ def cluster(
         >>> blurb = "Peru's Congress removed the president on Wednesday; protests spread."
         >>> result = cluster([("a", "Peru\\n\\n" + blurb), ("b", "Coups\\n\\n" + blurb.upper())])
         >>> [(c.size, c.docs, c.members) for c in result.clusters]
-        [(2, 2, (('a', 1), ('b', 1)))]
+        [(2, 2, (Member(doc='a', para=1), Member(doc='b', para=1)))]
     """
     config = config or DedupConfig()
     workers = check_jobs(jobs)

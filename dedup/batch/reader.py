@@ -61,6 +61,10 @@ def read_batch(
     repeated on 50,000 pages is fingerprinted once, and its typographic variants are signed
     once. Fingerprinting shares ``jobs`` processes (None: all cores) with the reading
     (:class:`dedup.batch.fingerprinter.Fingerprinter`); the result is the same for any ``jobs``.
+
+    Raises:
+        InputError: a page is not an ``(id, text)`` pair or a mapping with both, or its id
+            was already given to an earlier page.
     """
     workers = check_jobs(jobs)
     doc_ids: list[str] = []
@@ -68,11 +72,17 @@ def read_batch(
     number_of = raw.__getitem__
     para_raw: list[int] = []
     per_page: list[int] = []
+    first_of: dict[str, int] = {}  # page id -> the page that has it
     large = isinstance(pages, Sized) and len(pages) >= LARGE_INPUT
     with Fingerprinter(config, workers, inline=INLINE_LARGE if large else INLINE) as fingerprinter:
         sent = 0  # raw texts given to the fingerprinter
         for number, page in enumerate(pages, start=1):
             doc_id, text = _page_fields(page, number)
+            if first_of.setdefault(doc_id, number) != number:
+                raise InputError(
+                    f"page {number}: id {doc_id!r} was already given to page "
+                    f"{first_of[doc_id]}; give every page its own id"
+                )
             doc_ids.append(doc_id)
             paragraphs = split_paragraphs(text)
             para_raw += map(number_of, paragraphs)  # a C loop; only new texts reach Python
@@ -117,6 +127,12 @@ class _Numbering(dict[str, int]):
 
 def _page_fields(page: PageLike, number: int) -> tuple[str, str]:
     if isinstance(page, Mapping):
+        for name in ("id", "text"):
+            if name not in page:
+                raise InputError(
+                    f'page {number}: {name} is missing; pass mappings with "id" and "text" '
+                    "(or (id, text) tuples)"
+                )
         doc_id, text = page.get("id"), page.get("text")
     elif isinstance(page, tuple) and len(page) == 2:
         doc_id, text = page

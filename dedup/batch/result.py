@@ -5,11 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Assignment", "Cluster", "ClusterColumns", "Clustering"]
+__all__ = ["Assignment", "Cluster", "ClusterColumns", "Clustering", "Member", "preview"]
+
+# Characters of a text shown in a repr.
+_PREVIEW = 40
+
+
+def preview(text: str, limit: int = _PREVIEW) -> str:
+    """Return ``text`` cut to ``limit`` characters (with an ellipsis), for a repr."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class Member(NamedTuple):
+    """One paragraph of a cluster: the page (document) id and the paragraph's 0-based index."""
+
+    doc: str
+    para: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +54,20 @@ class Cluster:
         size: number of paragraphs.
         docs: number of distinct pages among them.
         text: a representative paragraph: the first one in input order.
-        members: ``(doc, para)`` of every member, in input order.
+        members: every member as a :class:`Member` ``(doc, para)``, in input order.
     """
 
     id: str
     size: int
     docs: int
     text: str
-    members: tuple[tuple[str, int], ...]
+    members: tuple[Member, ...]
+
+    def __repr__(self) -> str:
+        return (
+            f"Cluster(id={self.id!r}, size={self.size}, docs={self.docs}, "
+            f"text={preview(self.text)!r})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +103,11 @@ class ClusterColumns:
                 docs=n_docs,
                 text=text,
                 members=tuple(
-                    zip(member_docs[low : low + size], member_paras[low : low + size], strict=True)
+                    map(
+                        Member,
+                        member_docs[low : low + size],
+                        member_paras[low : low + size],
+                    )
                 ),
             )
             for cluster_id, size, n_docs, text, low in zip(
@@ -134,6 +160,12 @@ class Clustering:
 
     def __len__(self) -> int:
         return int(self.doc_of.size)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Clustering: {len(self)} paragraphs of {len(self.doc_ids)} pages, "
+            f"{len(self.cluster_ids)} clusters of repeats>"
+        )
 
     def __iter__(self) -> Iterator[Assignment]:
         ids, sizes = self.cluster_ids, self.cluster_sizes

@@ -14,6 +14,7 @@ from dedup.cli.options import (
     add_min_docs,
     cluster_pages,
     progress,
+    warn,
 )
 
 __all__ = ["add_command", "run"]
@@ -48,7 +49,7 @@ def add_command(commands: Any) -> None:
     parser.add_argument(
         "--stats", metavar="FILE", help="JSON summary of what was removed, in total and per page"
     )
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, outputs=("output", "stats"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,7 +81,18 @@ def run(args: argparse.Namespace) -> int:
                 if step is not None:
                     step(1, cleaned.paragraphs)
         cleaner.finish()
+        if stats.emptied:
+            warn(_emptied_line(stats.emptied))
         if args.stats is not None:
             with atomic_output(args.stats) as stream:
                 stream.write(orjson.dumps(stats.to_dict(), option=orjson.OPT_INDENT_2) + b"\n")
     return EXIT_OK
+
+
+def _emptied_line(emptied: list[str], shown: int = 5) -> str:
+    """One stderr line naming the pages that cleaning left without a paragraph."""
+    count = len(emptied)
+    names = ", ".join(repr(doc) for doc in emptied[:shown])
+    more = f" and {count - shown} more (--stats lists them all)" if count > shown else ""
+    pages = "page" if count == 1 else "pages"
+    return f"warning: {count} {pages} left empty, every paragraph a repeat: {names}{more}"

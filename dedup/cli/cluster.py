@@ -40,10 +40,10 @@ def add_command(commands: Any) -> None:
     parser.add_argument(
         "--clusters",
         metavar="FILE",
-        help='one JSON line per cluster of 2+ paragraphs, most pages first: {"cluster", "size",'
-        ' "docs", "text", "members"} (- for stdout)',
+        help='one JSON line per cluster of 2+ paragraphs, most pages first: {"id", "size",'
+        ' "docs", "text", "members": [{"doc", "para"}]} (- for stdout)',
     )
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, outputs=("output", "clusters"))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -40,7 +40,7 @@ def add_command(commands: Any) -> None:
     build.add_argument(
         "--data", required=True, metavar="DIR", help="the store directory (created if missing)"
     )
-    build.set_defaults(handler=run_build)
+    build.set_defaults(handler=run_build, outputs=("data",))
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -60,7 +60,8 @@ def run_build(args: argparse.Namespace) -> int:
     report_skipped(reader)
     if not args.quiet:
         print(
-            f"indexed {stats.documents} documents, {stats.paragraphs} paragraphs, "
-            f"{stats.clusters} clusters into {args.data}"
+            f"indexed {stats.documents} documents, {stats.paragraphs} paragraphs "
+            f"({stats.clusters} clusters of repeats, {stats.singletons} single paragraphs) "
+            f"into {args.data}"
         )
     return EXIT_OK

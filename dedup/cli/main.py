@@ -35,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_outputs(parser, args)
     except SystemExit as exc:  # argparse exits on --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    except DedupError as exc:  # an output that would overwrite an input
+        warn(str(exc))
+        return EXIT_ERROR
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

@@ -208,14 +208,52 @@ class ProgressBar:
 
 
 def check_outputs(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Refuse two outputs on stdout, or one file named for two outputs."""
-    names = [getattr(args, name, None) for name in ("output", "clusters", "stats")]
-    given = [name for name in names if name is not None]
-    if given.count(STDIO) > 1:
+    """Refuse outputs that would destroy input or each other, before anything is written.
+
+    A command declares the attributes holding its output paths with
+    ``parser.set_defaults(outputs=("output", "stats"))``; each of them is checked against the
+    others and against every input file (directories expanded), as the same path or the same
+    file through a link (same device and inode).
+
+    Raises:
+        SystemExit: two outputs on stdout or one path named twice (a usage error, exit 2).
+        InputError: an output is one of the input files.
+    """
+    declared: tuple[str, ...] = getattr(args, "outputs", ())
+    given: list[tuple[str, str]] = [
+        (name, getattr(args, name)) for name in declared if getattr(args, name, None) is not None
+    ]
+    if [path for _, path in given].count(STDIO) > 1:
         parser.error("only one output can go to stdout (-); name a file for the others")
-    files = [os.path.abspath(name) for name in given if name != STDIO]
-    if len(set(files)) < len(files):
-        parser.error("each output needs its own file; the same path was given twice")
+    files = [(name, path) for name, path in given if path != STDIO]
+    for number, (_, path) in enumerate(files):
+        if any(_same_file(path, other) for _, other in files[:number]):
+            parser.error("each output needs its own file; the same path was given twice")
+    if not files:
+        return
+    from dedup.errors import InputError  # noqa: PLC0415 - loaded when a command runs
+    from dedup.io.sources import input_files  # noqa: PLC0415
+
+    inputs = input_files(getattr(args, "inputs", ()))
+    for name, path in files:
+        for source in inputs:
+            if _same_file(path, source):
+                flag = "-o" if name == "output" else f"--{name.replace('_', '-')}"
+                raise InputError(
+                    f"{flag} names the input file {source}; nothing was written: "
+                    "write the output to another file",
+                    source=path,
+                )
+
+
+def _same_file(one: str, other: str) -> bool:
+    """Whether two paths name one file: the same path, or one file through a link."""
+    if os.path.abspath(one) == os.path.abspath(other):
+        return True
+    try:
+        return os.path.samefile(one, other)
+    except OSError:  # one of them does not exist (yet): they cannot be the same file
+        return False
 
 
 def positive_int(text: str) -> int:
@@ -233,9 +271,14 @@ def _share_or_off(text: str) -> float | None:
     if text.lower() in {"off", "none"}:
         return None
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number or 'off'") from None
+    if not 0 < value <= 1:  # the config would say None, which is the library's word
+        raise argparse.ArgumentTypeError(
+            f"{text} is outside (0, 1]; pass a share such as 0.75, or off to match on Jaccard alone"
+        )
+    return value
 
 
 def _share(text: str) -> float:

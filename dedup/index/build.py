@@ -11,7 +11,7 @@ from dedup.arrays.kernels import follow_roots
 from dedup.batch.pipeline import verified_pairs
 from dedup.batch.reader import Batch, PageLike, Progress, read_batch
 from dedup.config import DedupConfig
-from dedup.errors import InputError, StoreError
+from dedup.errors import StoreError
 from dedup.index.index import Index, Stats
 from dedup.stores.store import Store, StoredDocument, StoredEntry
 
@@ -48,7 +48,6 @@ def build_index(
         )
     config = index.config
     batch = read_batch(pages, config, jobs=jobs, progress=progress)
-    _check_unique_ids(batch.doc_ids)
     keys = batch.distinct.prints.keys
     signatures = batch.distinct.prints.signatures
     counts = batch.distinct.prints.counts
@@ -65,10 +64,13 @@ def build_index(
         ],
         [],
     )
+    # A cluster's size is its paragraphs: each paragraph is in its entry's founder's cluster.
+    sizes = np.bincount(root[para_entry], minlength=root.size) if para_entry.size else root[:0]
     return Stats(
         documents=len(batch.doc_ids),
         paragraphs=int(batch.para_raw.size),
-        clusters=int(np.unique(root).size) if root.size else 0,
+        clusters=int(np.count_nonzero(sizes >= 2)),
+        singletons=int(np.count_nonzero(sizes == 1)),
     )
 
 
@@ -120,14 +122,3 @@ def _documents(
             )
         )
     return documents
-
-
-def _check_unique_ids(doc_ids: list[str]) -> None:
-    seen: set[str] = set()
-    for number, doc_id in enumerate(doc_ids, start=1):
-        if doc_id in seen:
-            raise InputError(
-                f"page {number}: id {doc_id!r} appears twice; an index holds one document per "
-                "id, so give every page its own id"
-            )
-        seen.add(doc_id)

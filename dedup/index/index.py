@@ -8,9 +8,12 @@ from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
+from types import TracebackType
+from typing import NamedTuple
 
 import numpy as np
 
+from dedup.batch.result import Member, preview
 from dedup.config import DedupConfig
 from dedup.errors import (
     ConfigError,
@@ -28,7 +31,17 @@ from dedup.stores.sqlite import SQLiteStore
 from dedup.stores.store import MemoryStore, Store
 from dedup.text.paragraphs import split_paragraphs
 
-__all__ = ["AddResult", "Assigned", "ClusterInfo", "ClusterSummary", "Document", "Index", "Stats"]
+__all__ = [
+    "AddResult",
+    "Assigned",
+    "ClusterInfo",
+    "ClusterSummary",
+    "Document",
+    "Index",
+    "Member",
+    "Paragraph",
+    "Stats",
+]
 
 STORE_FILE = "dedup.sqlite3"
 # Representative texts cached by paragraph slot (slots are never reused, so never stale).
@@ -44,24 +57,38 @@ class AddResult:
     paragraphs: list[Assigned]
 
 
+class Paragraph(NamedTuple):
+    """One paragraph of a stored document: its 0-based index, its text and its cluster's id."""
+
+    index: int  # type: ignore[assignment]  # the field the API names; shadows tuple.index
+    text: str
+    cluster: str
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
-    """A stored document: ``paragraphs`` holds ``(index, text, cluster)``."""
+    """A stored document: ``paragraphs`` holds a :class:`Paragraph` per paragraph, in order."""
 
     id: str
     meta: dict[str, object] | None
-    paragraphs: list[tuple[int, str, str]]
+    paragraphs: list[Paragraph]
 
 
 @dataclass(frozen=True, slots=True)
 class ClusterInfo:
-    """A cluster with its members ``(doc, para)`` in insertion order."""
+    """A cluster with its members (:class:`Member` ``(doc, para)``) in insertion order."""
 
     id: str
     size: int
     docs: int
     text: str
-    members: list[tuple[str, int]]
+    members: list[Member]
+
+    def __repr__(self) -> str:
+        return (
+            f"ClusterInfo(id={self.id!r}, size={self.size}, docs={self.docs}, "
+            f"text={preview(self.text)!r})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +103,19 @@ class ClusterSummary:
 
 @dataclass(frozen=True, slots=True)
 class Stats:
-    """Sizes of the index."""
+    """Sizes of the index.
+
+    Attributes:
+        documents: documents held.
+        paragraphs: their paragraphs.
+        clusters: clusters of two or more paragraphs (the repeats).
+        singletons: paragraphs that repeat nothing held (each alone in its cluster).
+    """
 
     documents: int
     paragraphs: int
     clusters: int
+    singletons: int
 
 
 class Index:
@@ -89,7 +124,8 @@ class Index:
     Each added paragraph joins the cluster of the most similar indexed paragraph that it
     matches (exactly after normalisation, or by the rule of :class:`dedup.DedupConfig`), or
     founds a new cluster. A cluster keeps its id for as long as it has members. Every method is
-    thread-safe; a write is durable in the store before it returns.
+    thread-safe; a write is durable in the store before it returns. ``len(index)`` is the number
+    of documents, and ``with Index.open(...) as index:`` closes the store at the end.
 
     Example:
         >>> index = Index()
@@ -97,8 +133,10 @@ class Index:
         >>> index.add("a", "Peru\\n\\n" + blurb).paragraphs[1].new_cluster
         True
         >>> match = index.match(blurb.upper() + " Read more")[0]
-        >>> (match.cluster == index.get("a").paragraphs[1][2], match.similarity)
+        >>> (match.cluster == index.get("a").paragraphs[1].cluster, match.similarity)
         (True, 1.0)
+        >>> index
+        <Index: 1 documents, 2 paragraphs, 0 clusters of repeats, 2 single paragraphs, in memory>
     """
 
     def __init__(self, config: DedupConfig | None = None, store: Store | None = None) -> None:
@@ -142,6 +180,32 @@ class Index:
         with self._lock:
             self._store.close()
 
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._refresh()
+            return len(self._state.documents)
+
+    def __repr__(self) -> str:
+        stats = self.stats()
+        path = getattr(self._store, "path", None)
+        where = "in memory" if path is None else f"in {str(path)!r}"
+        return (
+            f"<Index: {stats.documents} documents, {stats.paragraphs} paragraphs, "
+            f"{stats.clusters} clusters of repeats, {stats.singletons} single paragraphs, "
+            f"{where}>"
+        )
+
     # -- reading -------------------------------------------------------------------------
 
     def match(self, text: str) -> list[Match | None]:
@@ -176,7 +240,7 @@ class Index:
         return Document(
             doc_id,
             slot.meta,
-            [(i, t, c) for i, (t, c) in enumerate(zip(texts, clusters, strict=True))],
+            [Paragraph(i, t, c) for i, (t, c) in enumerate(zip(texts, clusters, strict=True))],
         )
 
     def cluster_summary(self, cluster_id: str) -> ClusterSummary:
@@ -205,11 +269,11 @@ class Index:
         """Return one cluster with its members in insertion order."""
         with self._lock:
             summary = self.cluster_summary(cluster_id)
-            members = self._state.members(self._cluster(cluster_id))
+            members = [Member(*m) for m in self._state.members(self._cluster(cluster_id))]
         return ClusterInfo(summary.id, summary.size, summary.docs, summary.text, members)
 
     def clusters(
-        self, min_docs: int = 1, limit: int = 100, cursor: str | None = None
+        self, min_docs: int = 1, limit: int = 100, cursor: str | None = None, *, min_size: int = 2
     ) -> tuple[list[ClusterSummary], str | None]:
         """Page through clusters by distinct documents, descending, then id.
 
@@ -217,6 +281,8 @@ class Index:
             min_docs: only clusters spanning at least this many documents.
             limit: page size.
             cursor: the cursor returned with the previous page.
+            min_size: only clusters of at least this many paragraphs; the default of 2 leaves
+                out paragraphs that repeat nothing (1 lists them too).
 
         Returns:
             The page, and the cursor of the next page (None after the last).
@@ -226,8 +292,8 @@ class Index:
             self._refresh()
             state = self._state
             live = np.fromiter(state.cluster_of_id.values(), dtype=np.int64)
-            docs = state.docs.view()[live]
-            keep = live[docs >= min_docs]
+            docs, size = state.docs.view()[live], state.size.view()[live]
+            keep = live[(docs >= min_docs) & (size >= min_size)]
             ranked = sorted(
                 zip(
                     (-state.docs.view()[keep]).tolist(),
@@ -241,11 +307,17 @@ class Index:
         return page, (f"{page[-1].docs}:{page[-1].id}" if more and page else None)
 
     def stats(self) -> Stats:
-        """Return the numbers of documents, paragraphs and clusters."""
+        """Return the numbers of documents, paragraphs, clusters of repeats and singletons."""
         with self._lock:
             self._refresh()
             state = self._state
-            return Stats(len(state.documents), state.paragraphs, len(state.cluster_of_id))
+            size = state.size.view()  # a cluster gone empty has size 0
+            return Stats(
+                len(state.documents),
+                state.paragraphs,
+                int(np.count_nonzero(size >= 2)),
+                int(np.count_nonzero(size == 1)),
+            )
 
     def __contains__(self, doc_id: object) -> bool:
         with self._lock:

@@ -149,14 +149,23 @@ def assignment_lines(clustering: Clustering) -> Iterator[bytes]:
 def cluster_records(clustering: Clustering, min_docs: int = 1) -> Iterator[dict[str, object]]:
     """Yield the record of each cluster spanning at least ``min_docs`` pages, most pages first.
 
-    Every engine and writer of cluster records goes through here, so they name the fields alike.
+    Every engine and writer of cluster records goes through here, so they name the fields alike,
+    and as the service does: ``{"id", "size", "docs", "text", "members": [{"doc", "para"}]}``.
+    A record's own id is ``id``; a field that points at a cluster or a page is named after it
+    (``cluster``, ``doc``), as in :func:`assignment_lines`.
+
+    Example:
+        >>> from dedup import cluster
+        >>> result = cluster([("a", "Hi there\\n\\nBye"), ("b", "Hi there")], jobs=1)
+        >>> [record["members"] for record in cluster_records(result)]
+        [[{'doc': 'a', 'para': 0}, {'doc': 'b', 'para': 0}]]
     """
     for group in clustering.clusters:
         if group.docs >= min_docs:
             yield {
-                "cluster": group.id,
+                "id": group.id,
                 "size": group.size,
                 "docs": group.docs,
                 "text": group.text,
-                "members": [list(member) for member in group.members],
+                "members": [{"doc": doc, "para": para} for doc, para in group.members],
             }

@@ -15,15 +15,18 @@ from typing import IO, Any, cast
 
 from dedup.errors import InputError
 
-__all__ = ["Page", "PageReader", "expand_inputs", "parse_line", "spool"]
+__all__ = ["Page", "PageReader", "expand_inputs", "input_files", "parse_line", "spool"]
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
 _JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
 _TEXT_SUFFIXES = (".txt", ".txt.gz")
+# What a directory is searched for, as error messages say it.
+_LOOKED_FOR = ".jsonl or .txt files (optionally .gz)"
 _BOM = b"\xef\xbb\xbf"
 _SKIP_HINT = "fix the line or pass --skip-bad to skip it"
 _SKIP_TAIL = f"; {_SKIP_HINT}"
+_DUPLICATE_TAIL = "; give every page its own id, or pass --skip-bad to keep the first"
 # Lone surrogates can only come from JSON escapes such as "\ud800"; they cannot be encoded as
 # UTF-8, so they would break hashing and every JSON writer downstream.
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -70,7 +73,14 @@ def expand_inputs(inputs: Iterable[str]) -> list[str]:
             stdin_seen = True
             paths.append(name)
         elif os.path.isdir(name):
-            paths.extend(_walk(name))
+            found = _walk(name)
+            if not found:
+                raise InputError(
+                    f"no page files in this directory; looked for {_LOOKED_FOR} below it, "
+                    "so check the path or name the files",
+                    source=name,
+                )
+            paths.extend(found)
         elif not os.path.exists(name):
             raise InputError("no such file or directory; check the path", source=name)
         elif _kind(name) is None:
@@ -82,6 +92,21 @@ def expand_inputs(inputs: Iterable[str]) -> list[str]:
         else:
             paths.append(name)
     return paths
+
+
+def input_files(inputs: Iterable[str]) -> list[str]:
+    """Return the files that ``inputs`` would read: those named, and those below directories.
+
+    Unlike :func:`expand_inputs` it never raises: stdin and missing paths are left out (reading
+    reports them), so an output can be checked against the inputs before anything is read.
+    """
+    files: list[str] = []
+    for name in inputs:
+        if os.path.isdir(name):
+            files.extend(_walk(name))
+        elif name != STDIN and os.path.exists(name):
+            files.append(name)
+    return files
 
 
 def _walk(directory: str) -> list[str]:
@@ -118,14 +143,15 @@ class PageReader:
 
     Args:
         inputs: Paths of .jsonl/.txt files (optionally .gz), directories, or "-" for stdin.
-        skip_bad: Skip (and count) bad JSONL lines instead of raising. Unreadable files stay
-            fatal.
+        skip_bad: Skip (and count) bad JSONL lines, and pages whose id an earlier page has
+            (the first is kept), instead of raising. Unreadable files stay fatal.
         stdin: The binary stream "-" reads; it is read from its current position on each pass,
             so rewind it (or use :func:`spool`) before a second pass.
 
     Raises:
-        InputError: On iteration, for a bad line (unless ``skip_bad``) or an unreadable file,
-            with the file and line in the message and what to do about it.
+        InputError: On iteration, for a bad line or a repeated id (unless ``skip_bad``; a
+            repeated id names both places), or an unreadable file, with the file and line in
+            the message and what to do about it.
 
     Example:
         >>> import io
@@ -148,6 +174,24 @@ class PageReader:
     def __iter__(self) -> Iterator[Page]:
         self.skipped = 0
         self.first_skipped = []
+        seen: dict[str, tuple[str, int]] = {}  # page id -> where it first appeared
+        for page in self._pages():
+            first = seen.get(page.id)
+            if first is None:
+                seen[page.id] = (page.source, page.line)
+                yield page
+                continue
+            error = InputError(
+                f"id {page.id!r} was already given to the page at {first[0]}:{first[1]}"
+                f"{_DUPLICATE_TAIL}",
+                source=page.source,
+                line=page.line,
+            )
+            if not self.skip_bad:
+                raise error
+            self._skip(error)
+
+    def _pages(self) -> Iterator[Page]:
         for path in expand_inputs(self.inputs):
             if path == STDIN:
                 if self.stdin is None:
@@ -156,6 +200,11 @@ class PageReader:
             else:
                 yield from self._file(path)
 
+    def _skip(self, error: InputError) -> None:
+        self.skipped += 1
+        if len(self.first_skipped) < _KEEP_SKIPPED:
+            self.first_skipped.append(error)
+
     def skip_report(self, limit: int = 3) -> list[str]:
         """Describe the lines skipped in the latest pass: the count, then the first ``limit``."""
         count = self.skipped
@@ -163,7 +212,8 @@ class PageReader:
             return []
         lines = [f"skipped {count} bad line{'s' if count != 1 else ''}"]
         for error in self.first_skipped[:limit]:
-            lines.append(f"  {error.source}:{error.line}: {error.reason.removesuffix(_SKIP_TAIL)}")
+            reason = error.reason.removesuffix(_SKIP_TAIL).removesuffix(_DUPLICATE_TAIL)
+            lines.append(f"  {error.source}:{error.line}: {reason}")
         if count > limit:
             lines.append(f"  ... and {count - limit} more")
         return lines
@@ -199,9 +249,7 @@ class PageReader:
             except InputError as exc:
                 if not self.skip_bad:
                     raise
-                self.skipped += 1
-                if len(self.first_skipped) < _KEEP_SKIPPED:
-                    self.first_skipped.append(exc)
+                self._skip(exc)
                 continue
             yield page
 

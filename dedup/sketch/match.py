@@ -35,6 +35,12 @@ class Match:
     similarity: float
     containment: float
 
+    def __repr__(self) -> str:
+        return (
+            f"Match(cluster={self.cluster!r}, similarity={self.similarity:.3f}, "
+            f"containment={self.containment:.3f})"
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Scores:

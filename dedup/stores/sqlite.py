@@ -10,6 +10,7 @@ own ``BEGIN IMMEDIATE``.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from dedup.errors import StoreError
+from dedup.errors import StorageFullError, StoreError
 from dedup.stores.store import Skeleton, StoredDocument, StoredEntry, fingerprint_arrays
 
 __all__ = ["SQLiteStore"]
@@ -59,6 +60,10 @@ def _signed(key: int) -> int:
     return key - (1 << 64) if key >= 1 << 63 else key
 
 
+# A write that fails with one of these found the disk (or the user's quota) full.
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
 def _unsigned(key: int) -> int:
     return key + (1 << 64) if key < 0 else key
 
@@ -72,8 +77,14 @@ class SQLiteStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        parent = self.path.parent
+        if parent.exists() and not parent.is_dir():
+            raise StoreError(
+                f"{parent} is a file, not a directory; give the store a directory "
+                "(it is created if missing)"
+            )
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
                 self.path, check_same_thread=False, isolation_level=None, timeout=30.0
             )
@@ -295,8 +306,22 @@ class SQLiteStore:
                 self._lock_fd = None
 
 
+def _write_error(path: Path, exc: sqlite3.Error | OSError, doing: str) -> StoreError:
+    """The StoreError of a failed write: a StorageFullError when the disk or quota is full."""
+    full = getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or (
+        isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS
+    )
+    if full:
+        return StorageFullError(
+            f"cannot {doing} {path}: the disk is full ({exc}); nothing was written, "
+            "free some space and retry"
+        )
+    return StoreError(f"cannot {doing} {path}: {exc}; is the disk full?")
+
+
 class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error, errors raised as StoreError."""
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error, errors raised as StoreError
+    (StorageFullError for a full disk)."""
 
     def __init__(self, db: sqlite3.Connection, path: Path) -> None:
         self._db = db
@@ -306,18 +331,22 @@ class _Transaction:
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot write to {self._path}: {exc}; is the disk full?") from exc
+            raise _write_error(self._path, exc, "write to") from exc
 
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         if exc is not None:
-            self._db.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"cannot write to {self._path}: {exc}") from exc
+            self._rollback()
+            if isinstance(exc, sqlite3.Error | OSError) and not isinstance(exc, StoreError):
+                raise _write_error(self._path, exc, "write to") from exc
             return
         try:
             self._db.execute("COMMIT")
         except sqlite3.Error as commit_error:
+            self._rollback()
+            raise _write_error(self._path, commit_error, "commit to") from commit_error
+
+    def _rollback(self) -> None:
+        # SQLite may have rolled back already (a full disk does that): then there is nothing
+        # left to undo, and ROLLBACK itself would fail.
+        if self._db.in_transaction:
             self._db.execute("ROLLBACK")
-            raise StoreError(
-                f"cannot commit to {self._path}: {commit_error}; is the disk full?"
-            ) from commit_error
