@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal
 
@@ -20,6 +20,7 @@ __all__ = [
     "ServiceSettings",
     "Setting",
     "add_arguments",
+    "allowed_cores",
     "settings_from_args",
 ]
 
@@ -31,6 +32,15 @@ ID_MAX_CHARS = 512
 # environment variable names.
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 _LEVELS: tuple[LogLevel, ...] = ("debug", "info", "warning", "error")
+
+
+def allowed_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which a container or taskset may
+    narrow below the machine's count), at least 1: the default number of server processes."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # no affinity outside Linux: every core counts
+        return os.cpu_count() or 1
 
 
 def _int(text: str) -> int:
@@ -149,9 +159,10 @@ SETTINGS: tuple[Setting, ...] = (
         "processes",
         "--processes",
         "DEDUP_PROCESSES",
-        1,
-        "server processes sharing the port and the store; 2 uses both cores of a 2-core machine",
+        None,
+        "server processes sharing the port and the store; 1 serves from one process",
         _int,
+        "all cores it may use",
     ),
     Setting(
         "workers",
@@ -297,7 +308,7 @@ class ServiceSettings:
     max_batch: int = 100
     max_paragraphs: int = 10_000
     max_paragraph_chars: int = 100_000
-    processes: int = 1
+    processes: int = field(default_factory=allowed_cores)
     workers: int = 4
     shutdown_timeout: float = 30.0
     log_level: LogLevel = "info"

@@ -78,8 +78,14 @@ def _over(message: str) -> ApiError:
 
 def check_query(query: Mapping[str, str], known: Sequence[str]) -> None:
     """Refuse a query parameter the route does not take (400 invalid_parameter, naming the
-    known ones), as an unknown body field is refused."""
-    unknown = sorted(set(query) - set(known))
+    known ones), as an unknown body field is refused, and one given twice."""
+    names = list(query)  # a multidict lists a repeated name once per value
+    if len(names) != len(set(names)):
+        twice = next(name for name in names if names.count(name) > 1)
+        raise ApiError(
+            400, "invalid_parameter", f"query parameter {twice[:40]!r} is given twice; give it once"
+        )
+    unknown = sorted(set(names) - set(known))
     if unknown:
         takes = f"it takes {', '.join(known)}" if known else "it takes none"
         raise ApiError(

@@ -25,7 +25,9 @@ class ServerProcess:
     """
 
     def __init__(self, data: Path, *args: str, env: dict[str, str] | None = None) -> None:
-        command = [sys.executable, "-m", "service", "--data", str(data), "--port", "0", *args]
+        # One process unless the test asks for more (the default is every core it may use).
+        one = () if "--processes" in args else ("--processes", "1")
+        command = [sys.executable, "-m", "service", "--data", str(data), "--port", "0", *one, *args]
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
