@@ -43,8 +43,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.cluster --pages 1000 --runs 3
 
 bench-service: $(VENV)/.installed-dev wrk
-	$(BIN)/python -m bench.service_load --pages 1000 --runs 3 --concurrency 1,8,32,64 --duration 10 \
-		--serve-args "--processes 2"
+	$(BIN)/python -m bench.service_load --pages 1000 --runs 3 --concurrency 1,8,32,64 --duration 10
 
 serve: $(VENV)/.installed
 	$(BIN)/dedup serve --data $(VENV)/serve-data

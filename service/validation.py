@@ -79,7 +79,7 @@ def _over(message: str) -> ApiError:
 def check_query(query: Mapping[str, str], known: Sequence[str]) -> None:
     """Refuse a query parameter the route does not take (400 invalid_parameter, naming the
     known ones), as an unknown body field is refused, and one given twice."""
-    names = list(query)  # a multidict lists a repeated name once per value
+    names = [name for name, _ in query.items()]  # a multidict gives each value its item
     if len(names) != len(set(names)):
         twice = next(name for name in names if names.count(name) > 1)
         raise ApiError(

@@ -163,7 +163,11 @@ def test_concurrent_writers_leave_a_consistent_index() -> None:
         thread.join()
     stats = index.stats()
     assert stats.documents == 3 + 60
-    members = [m for c in index.clusters(limit=10_000, min_size=1)[0] for m in index.cluster_info(c.id).members]
+    members = [
+        m
+        for c in index.clusters(limit=10_000, min_size=1)[0]
+        for m in index.cluster_info(c.id).members
+    ]
     assert len(members) == len(set(members)) == stats.paragraphs
     for doc_id in [f"shared-{i}" for i in range(3)]:
         doc = index.get(doc_id)

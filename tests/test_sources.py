@@ -72,7 +72,7 @@ def test_empty_directory_and_empty_file_give_no_pages(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty.jsonl").write_bytes(b"")
     assert read(str(tmp_path / "empty.jsonl"), "-", stdin=b"") == []
-    with pytest.raises(InputError, match="looked for .jsonl or .txt files"):
+    with pytest.raises(InputError, match=r"looked for \.jsonl or \.txt files"):
         read(str(tmp_path / "empty"))
 
 

@@ -118,7 +118,8 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--skip-bad",
         action="store_true",
-        help="skip bad JSONL lines (and report how many on stderr) instead of stopping",
+        help="skip bad JSONL lines, and pages whose id an earlier page has (keeping the first),"
+        " and report how many on stderr, instead of stopping",
     )
 
 

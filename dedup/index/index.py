@@ -100,6 +100,12 @@ class ClusterSummary:
     docs: int
     text: str
 
+    def __repr__(self) -> str:
+        return (
+            f"ClusterSummary(id={self.id!r}, size={self.size}, docs={self.docs}, "
+            f"text={preview(self.text)!r})"
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Stats:
