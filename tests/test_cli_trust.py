@@ -184,6 +184,16 @@ def test_containment_zero_suggests_off(capsys: pytest.CaptureFixture[str]) -> No
     assert "None" not in err
 
 
+def test_serve_containment_zero_suggests_off(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """dedup serve --containment 0 says off too, before anything starts."""
+    assert main(["serve", "--data", str(tmp_path), "--containment", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "or off to match on Jaccard alone" in err
+    assert "None" not in err
+
+
 def test_the_library_says_text_is_missing() -> None:
     """A mapping without "text" is named as such, not as a NoneType."""
     with pytest.raises(InputError, match="page 1: text is missing"):

@@ -151,6 +151,7 @@ class Index:
         self._lock = threading.RLock()
         self._state = IndexState(self.config)
         self._texts: dict[int, str] = {}
+        self._closed = False
         load(self._state, self._store)
 
     @classmethod
@@ -170,6 +171,7 @@ class Index:
             StoreError: ``path`` already holds an index.
         """
         with self._lock:
+            self._check_open()
             target = SQLiteStore(path)
             try:
                 if target.settings() or target.skeleton().ids:
@@ -182,8 +184,9 @@ class Index:
                 target.close()
 
     def close(self) -> None:
-        """Close the store."""
+        """Close the store; the index cannot be used afterwards (StoreError)."""
         with self._lock:
+            self._closed = True
             self._store.close()
 
     def __enter__(self) -> Index:
@@ -203,9 +206,11 @@ class Index:
             return len(self._state.documents)
 
     def __repr__(self) -> str:
-        stats = self.stats()
         path = getattr(self._store, "path", None)
         where = "in memory" if path is None else f"in {str(path)!r}"
+        if self._closed:
+            return f"<Index: closed, {where}>"
+        stats = self.stats()
         return (
             f"<Index: {stats.documents} documents, {stats.paragraphs} paragraphs, "
             f"{stats.clusters} clusters of repeats, {stats.singletons} single paragraphs, "
@@ -425,8 +430,13 @@ class Index:
             self._texts[slot] = text
         return text
 
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("this index is closed; open it again (Index.open) to use it")
+
     def _refresh(self) -> None:
         """Replay what other processes sharing the store wrote since the last look (lock held)."""
+        self._check_open()
         store = self._store
         if store.stale():
             with store.reading():
@@ -441,6 +451,7 @@ class Index:
         """
         store = self._store
         with self._lock:
+            self._check_open()
             with store.writing():
                 replay(self._state, store, store.changes())
                 plan = Plan(self._state)
