@@ -87,9 +87,19 @@ def test_cli_index_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 
     inputs = [str(EXAMPLES / "peru.txt"), str(EXAMPLES / "coups.txt")]
     assert main(["index", "build", *inputs, "--data", str(tmp_path), "--jobs", "1"]) == 0
-    assert "indexed 2 documents" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "indexed 2 documents" in out
     index = dedup.Index.open(tmp_path)
-    assert index.stats().documents == 2
+    stats = index.stats()
+    assert stats.documents == 2
+    assert f"({stats.clusters} clusters of repeats, {stats.singletons} single paragraphs)" in out
+    # "Clusters" are groups of two or more paragraphs; the singletons are counted apart.
+    repeats = index.clusters(limit=1000)[0]
+    everything = index.clusters(limit=1000, min_size=1)[0]
+    assert len(repeats) == stats.clusters
+    assert all(c.size >= 2 for c in repeats)
+    assert len(everything) - len(repeats) == stats.singletons
+    assert sum(c.size for c in everything) == stats.paragraphs
     assert len(index.clusters(min_docs=2)[0]) >= 16
     index.close()
     assert main(["index", "build", inputs[0], "--data", str(tmp_path), "-q"]) == 2

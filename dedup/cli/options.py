@@ -230,21 +230,36 @@ def check_outputs(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     for number, (_, path) in enumerate(files):
         if any(_same_file(path, other) for _, other in files[:number]):
             parser.error("each output needs its own file; the same path was given twice")
-    if not files:
+    # An output that exists is the input whose device and inode it shares (one stat each).
+    existing = {_identity(path): (name, path) for name, path in files}
+    existing.pop(_MISSING, None)
+    if not existing:
         return
     from dedup.errors import InputError  # noqa: PLC0415 - loaded when a command runs
     from dedup.io.sources import input_files  # noqa: PLC0415
 
-    inputs = input_files(getattr(args, "inputs", ()))
-    for name, path in files:
-        for source in inputs:
-            if _same_file(path, source):
-                flag = "-o" if name == "output" else f"--{name.replace('_', '-')}"
-                raise InputError(
-                    f"{flag} names the input file {source}; nothing was written: "
-                    "write the output to another file",
-                    source=path,
-                )
+    for source in input_files(getattr(args, "inputs", ())):
+        clash = existing.get(_identity(source))  # an input that cannot be read: never a clash
+        if clash is not None:
+            name, path = clash
+            flag = "-o" if name == "output" else f"--{name.replace('_', '-')}"
+            raise InputError(
+                f"{flag} names the input file {source}; nothing was written: "
+                "write the output to another file",
+                source=path,
+            )
+
+
+_MISSING = (-1, -1)
+
+
+def _identity(path: str) -> tuple[int, int]:
+    """The device and inode of the file ``path`` names (through links), or (-1, -1)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return _MISSING
+    return (stat.st_dev, stat.st_ino)
 
 
 def _same_file(one: str, other: str) -> bool:
