@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -161,3 +162,12 @@ def test_readme_curl_examples_run(tmp_path: Path) -> None:
             assert result.returncode == 0, (command, result.stderr)
             assert '"error"' not in result.stdout, (command, result.stdout)
             assert result.stdout.strip(), command
+
+
+def test_processes_default_to_the_cores_it_may_use(tmp_path: Path) -> None:
+    """Without --processes, serve runs one process per core of its CPU affinity; 1 is a choice."""
+    cores = len(os.sched_getaffinity(0))
+    assert ServiceSettings(data=tmp_path).processes == cores
+    assert settings_from_args({"data": str(tmp_path)}, {}).processes == cores
+    assert settings_from_args({"data": str(tmp_path), "processes": "1"}, {}).processes == 1
+    assert settings_from_args({"data": str(tmp_path)}, {"DEDUP_PROCESSES": "1"}).processes == 1
