@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bench.corpus import split_paragraphs
+from bench.paragraphs import split_paragraphs
 
 NUM_PERM = 128
 THRESHOLD = 0.8

@@ -10,8 +10,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from bench.metrics import PairScores, dense_ids, pair_scores, pair_scores_touchi
 from bench.report import OUT_DIR, markdown_table, write_json
 
 REPO = Path(__file__).resolve().parent.parent
-_POLL = 0.1  # seconds between RSS samples of the child's process tree
+_POLL = 0.05  # seconds between RSS samples of the child's process tree
 
 
 @dataclass(slots=True)
@@ -35,23 +36,29 @@ class Run:
 
     Attributes:
         status: "ok", "timeout", "error" or "misaligned".
-        seconds: Timed region reported by the child (read JSONL .. clusters).
-        wall: Child process lifetime seen from here (includes interpreter start, imports).
+        seconds: The time compared: the process's whole life (``wall``), or with
+            ``--in-process`` the region the child timed (read JSONL .. clusters, no imports).
+        wall: Child process lifetime seen from here (interpreter start, imports, output).
+        cpu: User + system CPU seconds of the child and the processes it reaped (dedup's
+            worker): less moved than ``wall`` by other jobs on a shared machine.
         rss_mib: Peak RSS of the child process (wait4 ru_maxrss).
         workers_rss_mib: Peak RSS of the largest process the child itself started.
         tree_mib: Peak of the summed RSS of the child and its descendants, sampled.
         message: Error detail.
         clusters: (n_paragraphs,) cluster ids, when status is "ok".
+        rows: (doc, para) of each output line, in order (whole-process runs).
     """
 
     status: str
     seconds: float | None = None
     wall: float = 0.0
+    cpu: float = 0.0
     rss_mib: float = 0.0
     workers_rss_mib: float = 0.0
     tree_mib: float = 0.0
     message: str = ""
     clusters: npt.NDArray[np.int64] | None = field(default=None, repr=False)
+    rows: list[tuple[str, int]] | None = field(default=None, repr=False)
 
 
 def _tree_rss(proc: psutil.Process) -> int:
@@ -68,33 +75,63 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def run_system(system: str, data: Path, jobs: int, timeout: float, scratch: Path) -> Run:
-    """Run bench.worker for one system in a fresh process and collect time, memory, clusters."""
-    out = scratch / system
+def _command(system: str, data: Path, out: Path, jobs: int, in_process: bool) -> list[str]:
+    """Return the command that runs one system on a crawl, as a user would run it.
+
+    dedup is ``dedup cluster CRAWL -o OUT`` (the console script next to this interpreter); an
+    anchor is ``python -m bench.anchor_run SYSTEM CRAWL -o OUT``. With ``in_process``, every
+    system runs under :mod:`bench.worker`, which times its library call from inside.
+    """
+    if in_process:
+        return [sys.executable, "-m", "bench.worker", system, str(data), str(out), f"--jobs={jobs}"]
+    if system == "dedup":
+        dedup = Path(sys.executable).with_name("dedup")
+        return [str(dedup), "cluster", "-q", f"--jobs={jobs}", str(data), "-o", str(out)]
+    return [sys.executable, "-m", "bench.anchor_run", system, str(data), "-o", str(out)]
+
+
+def run_system(
+    system: str, data: Path, jobs: int, timeout: float, scratch: Path, *, in_process: bool = False
+) -> Run:
+    """Run one system in a fresh process and collect its time, memory and clusters.
+
+    The time is the process's whole life, from starting it to its exit, seen from here:
+    interpreter start, imports, reading, clustering and writing the output. A thread blocks in
+    ``wait4`` so that the exit is seen at once, while this one samples the process tree's RSS.
+    """
+    out = scratch / f"{system}.jsonl"
     err = scratch / f"{system}.err"
-    cmd = [sys.executable, "-m", "bench.worker", system, str(data), str(out), f"--jobs={jobs}"]
-    start = time.monotonic()
+    cmd = _command(system, data, out, jobs, in_process)
+    exited = threading.Event()
+    result: dict[str, Any] = {}
+
+    def reap(pid: int) -> None:
+        _, status, usage = os.wait4(pid, 0)
+        result.update(end=time.perf_counter(), status=status, usage=usage)
+        exited.set()
+
     with err.open("wb") as stderr:
+        start = time.perf_counter()
         # Own session, so that a timeout kills the child's worker pool with it.
         proc = subprocess.Popen(
             cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True
         )
+    reaper = threading.Thread(target=reap, args=(proc.pid,), daemon=True)
+    reaper.start()
     watched = psutil.Process(proc.pid)
     tree = 0
     timed_out = False
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
+    while not exited.wait(_POLL):
         tree = max(tree, _tree_rss(watched))
-        if time.monotonic() - start > timeout:
+        if time.perf_counter() - start > timeout:
             os.killpg(proc.pid, signal.SIGKILL)
-            pid, status, usage = os.wait4(proc.pid, 0)
+            exited.wait()
             timed_out = True
-            break
-        time.sleep(_POLL)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    run = Run("ok", wall=time.monotonic() - start, rss_mib=usage.ru_maxrss / 1024)
+    reaper.join()
+    proc.returncode = os.waitstatus_to_exitcode(result["status"])
+    usage = result["usage"]
+    run = Run("ok", wall=result["end"] - start, rss_mib=usage.ru_maxrss / 1024)
+    run.cpu = usage.ru_utime + usage.ru_stime
     run.tree_mib = max(tree / 2**20, run.rss_mib)
     if timed_out:
         run.status = "timeout"
@@ -103,14 +140,33 @@ def run_system(system: str, data: Path, jobs: int, timeout: float, scratch: Path
         lines = err.read_text(errors="replace").strip().splitlines() or [f"exit {proc.returncode}"]
         run.status, run.message = "error", lines[-1]
         return run
-    meta = json.loads(out.with_suffix(".json").read_text())
-    run.seconds = meta["seconds"]
-    run.workers_rss_mib = meta["children_maxrss_kib"] / 1024
-    if meta["misaligned"]:
-        run.status, run.message = "misaligned", meta["misaligned"]
+    if in_process:
+        meta = json.loads(out.with_suffix(".json").read_text())
+        run.seconds = meta["seconds"]
+        run.workers_rss_mib = meta["children_maxrss_kib"] / 1024
+        if meta["misaligned"]:
+            run.status, run.message = "misaligned", meta["misaligned"]
+            return run
+        run.clusters = np.load(out.with_suffix(".npy"))
         return run
-    run.clusters = np.load(out.with_suffix(".npy"))
+    run.seconds = run.wall
+    run.rows, run.clusters = read_assignments(out)
     return run
+
+
+def read_assignments(path: Path) -> tuple[list[tuple[str, int]], npt.NDArray[np.int64]]:
+    """Return the (doc, para) rows of an assignments file and a cluster id per row.
+
+    Rows of one cluster share an id; a row whose cluster is null gets an id of its own.
+    """
+    rows: list[tuple[str, int]] = []
+    labels: list[Hashable | None] = []
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            record = json.loads(line)
+            rows.append((record["doc"], record["para"]))
+            labels.append(record["cluster"])
+    return rows, dense_ids(labels)
 
 
 @dataclass(slots=True)
@@ -122,6 +178,7 @@ class Truth:
     title_teaser: npt.NDArray[np.bool_]
     pages: int
     variants: npt.NDArray[np.str_]
+    rows: list[tuple[str, int]]
 
 
 def load_truth(path: Path) -> Truth:
@@ -129,15 +186,32 @@ def load_truth(path: Path) -> Truth:
     labels: list[str | None] = []
     kinds: list[str] = []
     variants: list[str] = []
+    rows: list[tuple[str, int]] = []
     pages = 0
     for page in read_jsonl(path):
         labels += page.labels
         kinds += page.kind
         variants += page.variants
+        rows += [(page.id, i) for i in range(len(page.labels))]
         pages += 1
     kind = np.asarray(kinds)
     title_teaser = np.isin(kind, ["title", "teaser"])
-    return Truth(dense_ids(labels), kind, title_teaser, pages, np.asarray(variants))
+    return Truth(dense_ids(labels), kind, title_teaser, pages, np.asarray(variants), rows)
+
+
+def check_rows(run: Run, truth: Truth) -> None:
+    """Mark a run "misaligned" unless its output has one row per paragraph, in input order."""
+    if run.rows is None or run.status != "ok":
+        return
+    if len(run.rows) != len(truth.rows):
+        run.status, run.message = "misaligned", f"{len(run.rows)} rows for {len(truth.rows)}"
+    else:
+        pairs = enumerate(zip(run.rows, truth.rows, strict=True))
+        wrong = next((i for i, (a, b) in pairs if a != b), None)
+        if wrong is not None:
+            run.status = "misaligned"
+            run.message = f"row {wrong} is {run.rows[wrong]}, not {truth.rows[wrong]}"
+    run.rows = None  # checked: no need to keep 200k tuples per run
 
 
 def _fmt(value: float | None, spec: str) -> str:
@@ -156,6 +230,8 @@ def summarise(system: str, runs: Sequence[Run], truth: Truth) -> dict[str, Any]:
         if ok
         else None,
         "wall_seconds": [r.wall for r in runs],
+        "cpu_seconds": [r.cpu for r in runs],
+        "median_cpu_seconds": statistics.median(r.cpu for r in ok) if ok else None,
         "rss_mib": max(r.rss_mib for r in runs),
         "workers_rss_mib": max(r.workers_rss_mib for r in runs),
         "tree_peak_mib": max(r.tree_mib for r in runs),
@@ -189,16 +265,19 @@ def table(summaries: Sequence[dict[str, Any]]) -> str:
     rows = []
     for s in summaries:
         secs, ratio = s["median_seconds"], s.get("time_vs_dedup")
+        cpu, cpu_ratio = s["median_cpu_seconds"], s.get("cpu_vs_dedup")
         status = s["status"] if s["status"] != "timeout" else ">timeout"
         scores = s.get("scores", {})
         cells = [s["system"], status if status == "ok" else f"{status} {s['message']}".strip()[:60]]
-        cells += [_fmt(secs, ".2f"), _fmt(ratio, ".2f"), f"{s['rss_mib']:.0f}"]
+        cells += [_fmt(secs, ".2f"), _fmt(ratio, ".2f"), _fmt(cpu, ".2f"), _fmt(cpu_ratio, ".2f")]
+        cells.append(f"{s['rss_mib']:.0f}")
         cells.append(f"{s['tree_peak_mib']:.0f}")
         for part in _SCORED:
             got = scores.get(part, {})
             cells += [_fmt(got.get(k), ".4f") for k in ("precision", "recall")]
         rows.append(cells)
-    headers = ["system", "status", "time s", "time / dedup", "RSS MiB", "tree MiB"]
+    headers = ["system", "status", "time s", "time / dedup", "CPU s", "CPU / dedup"]
+    headers += ["RSS MiB", "tree MiB"]
     headers += [f"{k} {name}" for name in _SCORED.values() for k in ("P", "R")]
     return markdown_table(headers, rows)
 
@@ -227,7 +306,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.cluster", description=__doc__)
     parser.add_argument("--pages", type=int, default=1000, help="crawl size (default 1000)")
     parser.add_argument("--runs", type=int, default=3, help="runs per system (median time)")
+    parser.add_argument(
+        "--anchor-runs",
+        type=int,
+        help="runs per anchor, when fewer than --runs (the anchors take minutes on 5,000 "
+        "one-site pages); they run in the first rounds, alternating with dedup",
+    )
     parser.add_argument("--seed", type=int, default=0, help="crawl seed")
+    parser.add_argument(
+        "--sites", type=int, choices=(1, 3), default=3, help="1: a one-site crawl (default 3)"
+    )
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="time each system from inside its process (bench.worker: libraries imported "
+        "first, no output file) rather than the whole process as a user runs it; the CPU "
+        "column stays the whole process's",
+    )
     parser.add_argument(
         "--only",
         default="dedup,datasketch,rensa",
@@ -245,8 +340,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     data = args.data
     if data is None:
-        data = default_path(args.pages, args.seed)
-        write_jsonl(generate(args.pages, args.seed), data)
+        data = default_path(args.pages, args.seed, args.sites)
+        if not data.exists():  # the generator is deterministic: a crawl on disk is this one
+            write_jsonl(generate(args.pages, args.seed, sites=args.sites), data)
     truth = load_truth(data)
     n = truth.labels.size
     print(f"crawl {data}: {truth.pages:,} pages, {n:,} paragraphs", file=sys.stderr)
@@ -255,16 +351,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as scratch:
         for number in range(1, args.runs + 1):
             for system in systems:  # interleaved, so drift hits every system alike
-                run = run_system(system, data, args.jobs, args.timeout, Path(scratch))
+                if system != "dedup" and number > (args.anchor_runs or args.runs):
+                    continue
+                run = run_system(
+                    system, data, args.jobs, args.timeout, Path(scratch), in_process=args.in_process
+                )
+                check_rows(run, truth)
                 runs[system].append(run)
                 took = _fmt(run.seconds, ".2f")
                 print(f"run {number} {system}: {run.status} {took}s {run.message}", file=sys.stderr)
 
     summaries = [summarise(s, runs[s], truth) for s in systems]
-    base = next((s["median_seconds"] for s in summaries if s["system"] == "dedup"), None)
+    dedup = next((s for s in summaries if s["system"] == "dedup"), None)
     for s in summaries:  # anchor time / dedup time, both measured in this invocation
-        secs = s["median_seconds"]
-        s["time_vs_dedup"] = secs / base if secs is not None and base else None
+        for key, ratio in (
+            ("median_seconds", "time_vs_dedup"),
+            ("median_cpu_seconds", "cpu_vs_dedup"),
+        ):
+            base, secs = dedup[key] if dedup else None, s[key]
+            s[ratio] = secs / base if secs is not None and base else None
     for part in ("all", "title_teaser"):
         ref = pair_scores(truth.labels, truth.labels, None if part == "all" else truth.title_teaser)
         print(f"true pairs ({part}): {ref.true_pairs:,}", file=sys.stderr)
@@ -272,14 +377,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     for s in summaries:
         if s.get("scores"):
             print(f"\n{s['system']}, title pairs by variant:\n{variant_table(s)}")
-    path = args.json or OUT_DIR / f"cluster-{truth.pages}.json"
+    name = f"cluster-{truth.pages}{'-1site' if args.sites == 1 else ''}"
+    path = args.json or OUT_DIR / f"{name}{'-inprocess' if args.in_process else ''}.json"
     payload = {
         "bench": "cluster",
+        "timing": "in-process" if args.in_process else "whole process",
         "data": str(data),
         "pages": truth.pages,
         "paragraphs": n,
         "title_teaser_paragraphs": int(truth.title_teaser.sum()),
         "runs": args.runs,
+        "anchor_runs": min(args.anchor_runs or args.runs, args.runs),
         "jobs": args.jobs,
         "timeout": args.timeout,
         "systems": summaries,

@@ -6,7 +6,6 @@ import argparse
 import json
 import math
 import random
-import re
 import string
 import sys
 import time
@@ -19,8 +18,14 @@ import numpy as np
 import numpy.typing as npt
 
 from bench import vocab
+from bench.paragraphs import split_paragraphs
 from bench.sites import SITES, TEMPLATES, Site, Template, format_date, set_case, typeset
 from bench.textgen import Article, Grammar, Picker, Topic, make_articles
+
+# split_paragraphs lives in bench.paragraphs (the anchor scripts import it without the
+# generator) and is re-exported here for the callers that read crawls.
+__all__ = ["KINDS", "Page", "default_path", "generate", "read_jsonl", "split_paragraphs"]
+__all__ += ["write_jsonl"]
 
 KINDS = ("title", "teaser", "boiler", "spam", "heading", "unique")
 # How a title's copy may differ from the plain title: cut at another length, in capitals,
@@ -36,13 +41,6 @@ SPAM_RATE = 0.35  # pages with a spam line; half of them glued to a teaser by on
 SPLIT_RATE = 0.3  # multi-part appeal paragraph shown as one paragraph per part
 INTRO_RATE = 0.25  # pages with a unique introduction paragraph under the heading
 IN_TOPIC_SHARE = 0.85  # share of a category page's stories filed under its topic
-
-_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
-
-
-def split_paragraphs(text: str) -> list[str]:
-    """Split text on blank lines (whitespace-only lines count), strip each, drop empties."""
-    return [p for p in (part.strip() for part in _BLANK_LINE.split(text)) if p]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +90,7 @@ class _World:
     articles: list[Article]
     choice_p: list[npt.NDArray[np.float64]]  # per topic: probability of each article
     stats: Counter[str]
+    one_site: bool = False  # every template is one site's, and its boilerplate is on every page
 
 
 def _story_weights(
@@ -162,7 +161,7 @@ def _title(world: _World, article: Article, template: Template) -> tuple[str, st
         text = _typos(text, world.rng, world.rng.randint(1, 2))
         world.stats["title_typo"] += 1
     if template.title_site:
-        text = template.title_site.format(title=text, site=SITES[template.site].name)
+        text = template.title_site.format(title=text, site=_site(world, template).name)
         tags.append("site")
         world.stats["title_site"] += 1
     if typo:
@@ -186,11 +185,17 @@ def _appeal(
     return out
 
 
+def _site(world: _World, template: Template) -> Site:
+    """Return the site whose boilerplate and name a page of this template shows."""
+    return SITES[0 if world.one_site else template.site]
+
+
 def _page(world: _World, template: Template, topic_id: int) -> list[tuple[str, str | None, str]]:
     rng, stats = world.rng, world.stats
-    site, topic = SITES[template.site], world.topics[topic_id]
+    site, topic = _site(world, template), world.topics[topic_id]
+    always = world.one_site  # a real site prints its boilerplate on every page
     paras: list[tuple[str, str | None, str]] = []
-    if rng.random() < 0.97:
+    if always or rng.random() < 0.97:
         # Two sites print the same "Skip to content": the label follows the text, not the site.
         paras.append((site.skip, f"boiler:{site.skip.lower().replace(' ', '-')}", "boiler"))
     heading = topic.name.upper() if template.title_case == "upper" else topic.name
@@ -222,10 +227,10 @@ def _page(world: _World, template: Template, topic_id: int) -> list[tuple[str, s
         else:
             paras.insert(last_teaser + 1 - 2 * rng.randrange(k), (spam, f"spam:{n}", "spam"))
             stats["spam"] += 1
-    copies = 0 if rng.random() >= 0.92 else 2 if rng.random() < 0.2 else 1
+    copies = 0 if rng.random() >= 0.92 and not always else 2 if rng.random() < 0.2 else 1
     for _ in range(copies):  # some pages show the appeal twice, split differently
         paras += _appeal(site, template, rng, stats)
-    if rng.random() < 0.9:
+    if always or rng.random() < 0.9:
         label = f"boiler:{site.key}-signup"
         paras.append((typeset(site.signup[0], template), f"{label}-0", "boiler"))
         paras.append((typeset(site.signup[1], template), f"{label}-1", "boiler"))
@@ -243,19 +248,26 @@ def _join(paras: Sequence[tuple[str, str | None, str]], rng: random.Random) -> s
     return "".join(chunks[:-1]) + "\n"
 
 
-def generate(pages: int, seed: int, stats: Counter[str] | None = None) -> list[Page]:
+def generate(
+    pages: int, seed: int, stats: Counter[str] | None = None, sites: int = 3
+) -> list[Page]:
     """Return a deterministic synthetic crawl of category pages with blurb labels.
 
     Args:
         pages: Number of pages.
-        seed: Random seed; the same (pages, seed) always gives the same crawl.
+        seed: Random seed; the same (pages, seed, sites) always gives the same crawl.
         stats: If given, counts of the phenomena planted ("truncated", "typo",
             "date_prefix", "glued_spam", "spam", "split_appeal", "title_cut", "title_site",
             "title_typo") are added to it.
+        sites: 3 (the default) spreads the pages over three sites whose boilerplate shows on
+            most pages; 1 renders every template on one site, whose skip link, appeal,
+            sign-up box and footer are on every page, as a real site's are.
 
     Returns:
         The pages, in crawl order.
     """
+    if sites not in (1, len(SITES)):
+        raise ValueError(f"sites={sites}: the generator knows 1 or {len(SITES)} sites")
     rng = random.Random(seed)
     grammar = Grammar()
     n_articles = max(40, round(pages * 0.6))
@@ -266,6 +278,7 @@ def generate(pages: int, seed: int, stats: Counter[str] | None = None) -> list[P
     world = _World(
         rng, grammar, topics, articles, _story_weights(articles, n_topics, rng), Counter()
     )
+    world.one_site = sites == 1
     topic_pick = Picker([str(i) for i in range(n_topics)], s=0.9, offset=1.5)
     weights = [t.weight for t in TEMPLATES]
     numbers: Counter[tuple[str, int]] = Counter()
@@ -315,9 +328,10 @@ def read_jsonl(path: Path) -> Iterator[Page]:
                 yield Page.from_json(line)
 
 
-def default_path(pages: int, seed: int) -> Path:
-    """Return bench/data/crawl-N.jsonl (crawl-N-sS.jsonl for a seed other than 0)."""
-    suffix = "" if seed == 0 else f"-s{seed}"
+def default_path(pages: int, seed: int, sites: int = 3) -> Path:
+    """Return bench/data/crawl-N.jsonl (crawl-N-sS.jsonl for a seed other than 0; a one-site
+    crawl ends in -1site)."""
+    suffix = ("" if seed == 0 else f"-s{seed}") + ("-1site" if sites == 1 else "")
     return DATA_DIR / f"crawl-{pages}{suffix}.jsonl"
 
 
@@ -330,13 +344,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.corpus", description=__doc__)
     parser.add_argument("--pages", type=int, default=1000, help="number of pages")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument(
+        "--sites",
+        type=int,
+        choices=(1, len(SITES)),
+        default=len(SITES),
+        help="1: one site, its boilerplate on every page; 3 (default): three sites",
+    )
     parser.add_argument("-o", "--output", type=Path, help="default: bench/data/crawl-N.jsonl")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     stats: Counter[str] = Counter()
-    crawl = generate(args.pages, args.seed, stats)
+    crawl = generate(args.pages, args.seed, stats, args.sites)
     elapsed = time.perf_counter() - start
-    path = args.output or default_path(args.pages, args.seed)
+    path = args.output or default_path(args.pages, args.seed, args.sites)
     write_jsonl(crawl, path)
     kinds = Counter(k for page in crawl for k in page.kind)
     n_text = sum(len(page.text.encode()) for page in crawl)

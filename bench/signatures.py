@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import random
 import re
 import statistics
@@ -25,6 +26,9 @@ _WORD = re.compile(r"[^\W_]+")
 _APOSTROPHES = dict.fromkeys(map(ord, "'’‘`´"))
 PERMS = (64, 128, 256)
 BINS = 10
+TEXT = "text to signature"
+SIGN = "signing alone"
+SHINGLE = "normalising + shingling alone"
 
 
 def normal_words(text: str) -> list[str]:
@@ -141,62 +145,128 @@ def _estimates(
     return np.asarray([x.jaccard(y) for x, y in zip(ma, mb, strict=True)], dtype=np.float64)
 
 
-def _signers(texts: Sequence[str]) -> dict[str, Callable[[], object]]:
-    def run_dedup() -> object:
-        import dedup
+Step = Callable[[], object]
 
-        return dedup.MinHasher(num_perm=NUM_PERM, seed=0, ngram=NGRAM).signatures(list(texts))
 
-    def run_datasketch() -> object:
+def _steps(texts: Sequence[str]) -> list[tuple[str, str, Step]]:
+    """Return (system, row, function) for the three rows of each system.
+
+    Rows: "text to signature" (each system with its own normalising and shingling; the
+    anchors with the Python word 5-grams a user writes for them), "signing alone" (from
+    shingles made beforehand, outside the clock: dedup from its shingle hashes, the anchors
+    from their lists of 5-gram strings) and "normalising + shingling alone".
+    """
+    import dedup
+    from dedup.text.normalize import normalize_bytes
+    from dedup.text.shingle import shingle
+
+    hasher = dedup.MinHasher(num_perm=NUM_PERM, seed=0, ngram=NGRAM)
+    ready = shingle([normalize_bytes(t) for t in texts], NGRAM, 0)
+    words = [word_shingles(t) for t in texts]
+    encoded = [[s.encode() for s in w] for w in words]
+    steps: list[tuple[str, str, Step]] = [
+        ("dedup", TEXT, lambda: hasher.signatures(texts)),
+        ("dedup", SIGN, lambda: hasher.sign(ready)),
+        ("dedup", SHINGLE, lambda: shingle([normalize_bytes(t) for t in texts], NGRAM, 0)),
+    ]
+    try:
         from datasketch import MinHash
-
-        shingles = [[s.encode() for s in word_shingles(t)] for t in texts]
-        return MinHash.bulk(shingles, num_perm=NUM_PERM)
-
-    def run_rensa() -> object:
+    except ImportError:
+        pass
+    else:
+        steps += [
+            (
+                "datasketch",
+                TEXT,
+                lambda: MinHash.bulk(
+                    [[s.encode() for s in word_shingles(t)] for t in texts], num_perm=NUM_PERM
+                ),
+            ),
+            ("datasketch", SIGN, lambda: MinHash.bulk(encoded, num_perm=NUM_PERM)),
+            (
+                "datasketch",
+                SHINGLE,
+                lambda: [[s.encode() for s in word_shingles(t)] for t in texts],
+            ),
+        ]
+    try:
         from rensa import RMinHash
-
-        shingles = [word_shingles(t) for t in texts]
-        return RMinHash.from_token_sets(shingles, num_perm=NUM_PERM, seed=RENSA_SEED)
-
-    def run_rensa_matrix() -> object:
-        from rensa import RMinHash
-
-        shingles = [word_shingles(t) for t in texts]
-        return RMinHash.digest_matrix_from_token_sets(shingles, NUM_PERM, RENSA_SEED)
-
-    def run_shingles_only() -> object:
-        return [word_shingles(t) for t in texts]
-
-    return {
-        "shingling only (baseline)": run_shingles_only,
-        "dedup": run_dedup,
-        "datasketch": run_datasketch,
-        "rensa": run_rensa,
-        "rensa (matrix)": run_rensa_matrix,
-    }
+    except ImportError:
+        return steps
+    return [
+        *steps,
+        (
+            "rensa",
+            TEXT,
+            lambda: RMinHash.from_token_sets(
+                [word_shingles(t) for t in texts], num_perm=NUM_PERM, seed=RENSA_SEED
+            ),
+        ),
+        ("rensa", SIGN, lambda: RMinHash.from_token_sets(words, NUM_PERM, RENSA_SEED)),
+        ("rensa", SHINGLE, lambda: [word_shingles(t) for t in texts]),
+        (
+            "rensa",
+            f"{SIGN} (matrix API)",
+            lambda: RMinHash.digest_matrix_from_token_sets(words, NUM_PERM, RENSA_SEED),
+        ),
+    ]
 
 
 def throughput(texts: Sequence[str], runs: int) -> list[dict[str, Any]]:
-    """Time text-to-signature for each system (shingling included); median of runs."""
+    """Time every row; runs alternate between the rows, and each row reports its medians.
+
+    Both the wall time and the CPU time of this process are kept: on a shared machine the
+    CPU time moves less.
+    """
+    steps = _steps(texts)
+    walls: list[list[float]] = [[] for _ in steps]
+    cpus: list[list[float]] = [[] for _ in steps]
+    for _ in range(runs):
+        for i, (_, _, step) in enumerate(steps):
+            wall, cpu = time.perf_counter(), time.process_time()
+            step()
+            cpus[i].append(time.process_time() - cpu)
+            walls[i].append(time.perf_counter() - wall)
     out = []
-    for name, sign in _signers(texts).items():
-        times: list[float] = []
-        error = ""
-        for _ in range(runs):
-            start = time.perf_counter()
-            try:
-                sign()
-            except ImportError as exc:  # dedup still being written, or rensa missing
-                error = str(exc)
-                break
-            times.append(time.perf_counter() - start)
-        median = statistics.median(times) if times else None
-        rate = len(texts) / median if median else None
-        out.append({"system": name, "seconds": times, "median_seconds": median, "rate": rate})
-        if error:
-            out[-1]["error"] = error
+    for (system, row, _), wall_times, cpu_times in zip(steps, walls, cpus, strict=True):
+        median, median_cpu = statistics.median(wall_times), statistics.median(cpu_times)
+        out.append(
+            {
+                "system": system,
+                "row": row,
+                "seconds": wall_times,
+                "cpu_seconds": cpu_times,
+                "median_seconds": median,
+                "median_cpu_seconds": median_cpu,
+                "rate": len(texts) / median if median else None,
+                "cpu_rate": len(texts) / median_cpu if median_cpu else None,
+            }
+        )
     return out
+
+
+def speed_targets(speed: Sequence[dict[str, Any]]) -> list[list[str]]:
+    """Return the rows of the target table: issue 10's two speed ratios, wall and CPU."""
+    by = {(s["system"], s["row"]): s for s in speed}
+    rows = []
+    checks = (
+        ("text to signature: dedup rate / rensa rate (target >= 2)", TEXT, 2.0),
+        ("signing alone: dedup time / rensa time (target <= 2)", SIGN, 2.0),
+    )
+    for label, row, bound in checks:
+        dedup, rensa = by.get(("dedup", row)), by.get(("rensa", row))
+        if dedup is None or rensa is None:
+            continue
+        cells = [label]
+        for key in ("median_seconds", "median_cpu_seconds"):
+            if not dedup[key] or not rensa[key]:
+                cells.append("–")
+                continue
+            ratio = rensa[key] / dedup[key] if row == TEXT else dedup[key] / rensa[key]
+            met = ratio >= bound if row == TEXT else ratio <= bound
+            cells.append(f"{ratio:.2f} ({'met' if met else 'not met'})")
+        rows.append(cells)
+    return rows
 
 
 def accuracy(pairs: int, seed: int, texts: Sequence[str]) -> dict[str, Any]:
@@ -244,14 +314,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="crawl and pair seed")
     parser.add_argument("--json", type=Path, help="default: bench/out/signatures.json")
     args = parser.parse_args(argv)
+    # One core for every system: rensa's matrix API would otherwise spread over a thread pool.
+    os.environ.setdefault("RAYON_NUM_THREADS", "1")
 
     texts = unique_paragraphs(args.paragraphs, args.seed)
     speed = throughput(texts, args.runs)
-    print(f"Signature throughput, {len(texts):,} distinct paragraphs, num_perm={NUM_PERM}:\n")
+    print(f"Signatures of {len(texts):,} distinct paragraphs, num_perm={NUM_PERM}, one core:\n")
     rows = [
-        [s["system"], _cell(s, "rate", ",.0f"), _cell(s, "median_seconds", ".3f")] for s in speed
+        [
+            s["system"],
+            s["row"],
+            _cell(s, "rate", ",.0f"),
+            _cell(s, "median_seconds", ".3f"),
+            _cell(s, "cpu_rate", ",.0f"),
+            _cell(s, "median_cpu_seconds", ".3f"),
+        ]
+        for s in speed
     ]
-    print(markdown_table(["system", "paragraphs/s", "median s"], rows))
+    headers = ["system", "row", "paragraphs/s", "median s", "paragraphs/CPU s", "median CPU s"]
+    print(markdown_table(headers, rows))
+    print("\n" + markdown_table(["target", "wall", "CPU"], speed_targets(speed)))
 
     errors = accuracy(args.pairs, args.seed, texts)
     print(f"\nJaccard estimation error, {errors['pairs']:,} pairs over 10 true-J bins:\n")
