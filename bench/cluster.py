@@ -341,8 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     data = args.data
     if data is None:
         data = default_path(args.pages, args.seed, args.sites)
-        if not data.exists():  # the generator is deterministic: a crawl on disk is this one
-            write_jsonl(generate(args.pages, args.seed, sites=args.sites), data)
+        write_jsonl(generate(args.pages, args.seed, sites=args.sites), data)
     truth = load_truth(data)
     n = truth.labels.size
     print(f"crawl {data}: {truth.pages:,} pages, {n:,} paragraphs", file=sys.stderr)
