@@ -103,7 +103,7 @@ def test_failed_run_leaves_outputs_untouched(
     out.parent.mkdir()
     out.write_text("previous\n", encoding="utf-8")
 
-    def explode(result: object) -> Iterator[bytes]:
+    def explode(result: object, paths: object = None) -> Iterator[bytes]:
         yield b'{"doc":"a","para":0,'
         raise DedupError("disk on fire")
 

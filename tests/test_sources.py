@@ -164,9 +164,9 @@ def test_missing_file_and_unsupported_name_are_fatal(tmp_path: Path) -> None:
     """A missing input or one that is neither .jsonl nor .txt is an error before any page."""
     with pytest.raises(InputError, match="no such file or directory"):
         expand_inputs([str(tmp_path / "nope.jsonl")])
-    (tmp_path / "page.html").write_text("<p>hi</p>", encoding="utf-8")
-    with pytest.raises(InputError, match=r"page\.html: unsupported input"):
-        expand_inputs([str(tmp_path / "page.html")])
+    (tmp_path / "page.pdf").write_text("<p>hi</p>", encoding="utf-8")
+    with pytest.raises(InputError, match=r"page\.pdf: unsupported input"):
+        expand_inputs([str(tmp_path / "page.pdf")])
 
 
 def test_truncated_gzip_is_unreadable_even_with_skip_bad(tmp_path: Path) -> None:

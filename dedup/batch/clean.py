@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from dedup.batch.result import Clustering
 from dedup.errors import ConfigError, InputError
-from dedup.text.paragraphs import split_paragraphs
+from dedup.text.paragraphs import SplitMode, check_split, split_paragraphs
 
 __all__ = ["CleanStats", "CleanedPage", "KeepMode", "PageCleaner", "clean_page", "plan_removals"]
 
@@ -100,9 +100,13 @@ class PageCleaner:
     Args:
         clustering: The clustering of the first pass.
         plan: The flags from :func:`plan_removals` for that clustering.
+        split: How the first pass split pages into paragraphs.
     """
 
-    def __init__(self, clustering: Clustering, plan: npt.NDArray[np.bool_]) -> None:
+    def __init__(
+        self, clustering: Clustering, plan: npt.NDArray[np.bool_], split: SplitMode = "blank"
+    ) -> None:
+        self._split = check_split(split)
         if plan.shape != clustering.doc_of.shape:
             raise ValueError(f"{plan.size} flags for {clustering.doc_of.size} paragraphs")
         self._doc_ids = clustering.doc_ids
@@ -120,7 +124,18 @@ class PageCleaner:
         Raises:
             InputError: The page differs from the one at the same place in the first pass.
         """
-        paragraphs = split_paragraphs(text)
+        return clean_page(self.paragraphs(doc_id, text, source=source, line=line), self.flags())
+
+    def paragraphs(
+        self, doc_id: str, text: str, *, source: str | None = None, line: int | None = None
+    ) -> list[str]:
+        """Split the next page and check it against the first pass; return its paragraphs,
+        whose removal flags :meth:`flags` then gives.
+
+        Raises:
+            InputError: The page differs from the one at the same place in the first pass.
+        """
+        paragraphs = split_paragraphs(text, self._split)
         page = self._page
         if page >= len(self._doc_ids) or self._doc_ids[page] != doc_id:
             raise _changed(source, line)
@@ -128,7 +143,12 @@ class PageCleaner:
         if end - start != len(paragraphs):
             raise _changed(source, line)
         self._page += 1
-        return clean_page(paragraphs, self._plan[start:end])
+        return paragraphs
+
+    def flags(self) -> list[bool]:
+        """The removal flags of the page :meth:`paragraphs` took last."""
+        page = self._page - 1
+        return self._plan[self._bounds[page] : self._bounds[page + 1]]
 
     def finish(self) -> None:
         """Check that the second pass covered every page of the first.

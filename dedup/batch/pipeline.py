@@ -14,6 +14,7 @@ from dedup.config import DedupConfig
 from dedup.sketch.fingerprint import Fingerprints
 from dedup.sketch.lsh import candidate_pairs
 from dedup.sketch.match import Scores, score_pairs
+from dedup.text.paragraphs import SplitMode
 
 __all__ = ["PageLike", "cluster", "link", "link_distinct", "verified_pairs"]
 
@@ -24,6 +25,7 @@ def cluster(
     *,
     jobs: int | None = None,
     progress: Progress | None = None,
+    split: SplitMode = "blank",
 ) -> Clustering:
     """Cluster the paragraphs of ``pages`` into near-duplicate blurbs.
 
@@ -33,10 +35,13 @@ def cluster(
     and clustered with union-find. The result is the same for any ``jobs``.
 
     Args:
-        pages: ``(id, text)`` tuples or mappings with ``"id"`` and ``"text"``.
+        pages: ``(id, text)`` tuples or mappings with ``"id"`` and ``"text"`` (or ``"html"``
+            for an HTML page, cut into paragraph blocks as the CLI cuts ``.html`` files).
         config: thresholds and MinHash parameters; ``DedupConfig()`` by default.
         jobs: worker processes for fingerprinting; None means all cores.
         progress: called as ``progress(pages, paragraphs)`` with increments while reading.
+        split: ``"blank"`` splits a page on blank lines; ``"lines"`` makes each non-empty line
+            a paragraph.
 
     Returns:
         The per-paragraph assignments and the clusters.
@@ -49,7 +54,7 @@ def cluster(
     """
     config = config or DedupConfig()
     workers = check_jobs(jobs)
-    batch = read_batch(pages, config, jobs=workers, progress=progress)
+    batch = read_batch(pages, config, jobs=workers, progress=progress, split=split)
     distinct = batch.distinct
     labels = link_distinct(distinct.prints, config, threads=workers)
     # A component's label is its first distinct row; that row's first raw text leads it.

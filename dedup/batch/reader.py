@@ -19,7 +19,7 @@ from dedup.batch.fingerprinter import (
 )
 from dedup.config import DedupConfig
 from dedup.errors import ConfigError, InputError
-from dedup.text.paragraphs import split_paragraphs
+from dedup.text.paragraphs import SplitMode, check_split, split_paragraphs
 
 __all__ = ["Batch", "PageLike", "Progress", "check_jobs", "read_batch"]
 
@@ -54,6 +54,7 @@ def read_batch(
     *,
     jobs: int | None = None,
     progress: Progress | None = None,
+    split: SplitMode = "blank",
 ) -> Batch:
     """Read ``pages`` once, as a stream, and fingerprint each distinct raw paragraph.
 
@@ -61,11 +62,15 @@ def read_batch(
     repeated on 50,000 pages is fingerprinted once, and its typographic variants are signed
     once. Fingerprinting shares ``jobs`` processes (None: all cores) with the reading
     (:class:`dedup.batch.fingerprinter.Fingerprinter`); the result is the same for any ``jobs``.
+    ``split`` chooses how a page's text becomes paragraphs (:func:`split_paragraphs`); a
+    mapping with ``"html"`` instead of ``"text"`` is an HTML page, cut into blocks as the CLI
+    cuts ``.html`` files.
 
     Raises:
         InputError: a page is not an ``(id, text)`` pair or a mapping with both, or its id
             was already given to an earlier page.
     """
+    split = check_split(split)
     workers = check_jobs(jobs)
     doc_ids: list[str] = []
     raw = _Numbering()
@@ -84,7 +89,7 @@ def read_batch(
                     f"{first_of[doc_id]}; give every page its own id"
                 )
             doc_ids.append(doc_id)
-            paragraphs = split_paragraphs(text)
+            paragraphs = split_paragraphs(text, split)
             para_raw += map(number_of, paragraphs)  # a C loop; only new texts reach Python
             per_page.append(len(paragraphs))
             if len(raw.texts) - sent >= BATCH:
@@ -128,12 +133,14 @@ class _Numbering(dict[str, int]):
 def _page_fields(page: PageLike, number: int) -> tuple[str, str]:
     if isinstance(page, Mapping):
         for name in ("id", "text"):
-            if name not in page:
+            if name not in page and not (name == "text" and "html" in page):
                 raise InputError(
                     f'page {number}: {name} is missing; pass mappings with "id" and "text" '
                     "(or (id, text) tuples)"
                 )
         doc_id, text = page.get("id"), page.get("text")
+        if text is None and isinstance(page.get("html"), str) and isinstance(doc_id, str):
+            return doc_id, _html_text(doc_id, str(page["html"]), number)
     elif isinstance(page, tuple) and len(page) == 2:
         doc_id, text = page
     else:
@@ -147,6 +154,15 @@ def _page_fields(page: PageLike, number: int) -> tuple[str, str]:
             f"{type(text).__name__}; convert them with str() first"
         )
     return doc_id, text
+
+
+def _html_text(doc_id: str, html: str, number: int) -> str:
+    from dedup.io.extract import RawHtml, extract  # noqa: PLC0415 - only for HTML pages
+
+    done = extract(RawHtml(doc_id, html, None, None, f"page {number}", None))
+    if done.error is not None:
+        raise InputError(done.error)
+    return done.text
 
 
 def check_jobs(jobs: int | None) -> int:

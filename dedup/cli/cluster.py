@@ -35,7 +35,7 @@ def add_command(commands: Any) -> None:
         required=True,
         metavar="FILE",
         help='one JSON line per paragraph, in input order: {"doc", "para", "cluster", "size"}'
-        " (- for stdout)",
+        ' and "path" (its element\'s CSS path) for a paragraph of an HTML page (- for stdout)',
     )
     parser.add_argument(
         "--clusters",
@@ -56,13 +56,14 @@ def run(args: argparse.Namespace) -> int:
     )
 
     reader = one_pass_reader(args)
-    result = cluster_pages(reader, args)
+    paths: list[list[str] | None] = []
+    result = cluster_pages(reader, args, paths)
     with contextlib.ExitStack() as outputs:
         paragraphs = outputs.enter_context(atomic_output(args.output))
         clusters = None
         if args.clusters is not None:
             clusters = JsonLinesWriter(outputs.enter_context(atomic_output(args.clusters)))
-        for chunk in assignment_lines(result):
+        for chunk in assignment_lines(result, paths):
             paragraphs.write(chunk)
         if clusters is not None:
             for record in cluster_records(result, args.min_docs):

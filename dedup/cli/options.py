@@ -14,6 +14,7 @@ from dedup.config import DedupConfig, default_values
 if TYPE_CHECKING:
     from dedup.batch.result import Clustering
     from dedup.io.sources import PageReader
+    from dedup.text.paragraphs import SplitMode
 
 __all__ = [
     "EXIT_ERROR",
@@ -27,6 +28,7 @@ __all__ = [
     "cluster_pages",
     "config_from",
     "one_pass_reader",
+    "page_reader",
     "positive_int",
     "progress",
     "report_skipped",
@@ -53,13 +55,32 @@ _TUNING = (
 Progress = Callable[[int, int], None]
 
 
-def add_input_options(parser: argparse.ArgumentParser) -> None:
-    """Add the inputs, the matching flags and the running flags every batch command takes."""
+def add_input_options(
+    parser: argparse.ArgumentParser, output_formats: tuple[str, ...] = ()
+) -> None:
+    """Add the inputs, the matching flags and the running flags every batch command takes;
+    ``output_formats`` are extra ``--format`` choices that name the output's form."""
     parser.add_argument(
         "inputs",
         nargs="+",
         metavar="INPUT",
-        help="JSONL or .txt files (optionally .gz), directories of them, or - for JSONL on stdin",
+        help="JSONL, .txt or .html files (optionally .gz), .warc/.warc.gz/.warc.zst files, "
+        "directories of them, or - for JSONL on stdin",
+    )
+    reading = parser.add_argument_group("reading")
+    reading.add_argument(
+        "--format",
+        choices=("jsonl", "text", "html", "warc", *output_formats),
+        default=None,
+        help="read every input as this format instead of choosing by extension (html: each "
+        'file is a page, JSONL lines carry "html")'
+        + (f"; {', '.join(output_formats)}: see below" if output_formats else ""),
+    )
+    reading.add_argument(
+        "--split",
+        choices=("blank", "lines"),
+        default="blank",
+        help="paragraphs end at blank lines (default) or at every line (lines)",
     )
     # Flags left out stay out of the namespace, so the defaults live in DedupConfig alone.
     tuning = parser.add_argument_group("matching", argument_default=argparse.SUPPRESS)
@@ -118,8 +139,8 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--skip-bad",
         action="store_true",
-        help="skip bad JSONL lines, and pages whose id an earlier page has (keeping the first),"
-        " and report how many on stderr, instead of stopping",
+        help="skip bad JSONL lines, HTML pages and WARC records, and pages whose id an earlier"
+        " page has (keeping the first), and report how many on stderr, instead of stopping",
     )
 
 
@@ -142,28 +163,64 @@ def config_from(args: argparse.Namespace) -> DedupConfig | None:
 
 def one_pass_reader(args: argparse.Namespace) -> PageReader:
     """The pages of the inputs, read once (stdin, if named, is read as it streams)."""
-    from dedup.io.sources import PageReader  # noqa: PLC0415 - loaded when a command runs
-
     stdin = sys.stdin.buffer if STDIO in args.inputs else None
-    return PageReader(args.inputs, skip_bad=args.skip_bad, stdin=stdin)
+    return page_reader(args, stdin)
 
 
-def cluster_pages(reader: PageReader, args: argparse.Namespace) -> Clustering:
-    """Cluster the reader's pages with the flags' config and report skipped lines."""
+def page_reader(
+    args: argparse.Namespace, stdin: IO[bytes] | None, *, keep_html: bool = False
+) -> PageReader:
+    """The reader of the inputs the flags name: their format, bad-input policy and jobs."""
+    from dedup.io.sources import FORMATS, PageReader  # noqa: PLC0415 - loaded when run
+
+    from_flag = getattr(args, "format", None)
+    forced = next((name for name in FORMATS if name == from_flag), None)
+    jobs = args.jobs or os.cpu_count() or 1
+    return PageReader(
+        args.inputs,
+        skip_bad=args.skip_bad,
+        stdin=stdin,
+        format=forced,
+        jobs=jobs,
+        keep_html=keep_html,
+    )
+
+
+def cluster_pages(
+    reader: PageReader, args: argparse.Namespace, paths: list[list[str] | None] | None = None
+) -> Clustering:
+    """Cluster the reader's pages with the flags' config and report skipped input.
+
+    Args:
+        reader: The pages.
+        args: The flags.
+        paths: If given, filled with one entry per page: the CSS path of each of its
+            paragraphs for an HTML page, None for a text page.
+    """
     from dedup.batch.pipeline import cluster  # noqa: PLC0415 - loaded when a command runs
 
     config = config_from(args)
+    split: SplitMode = getattr(args, "split", "blank")
+
+    def pages() -> Iterator[tuple[str, str]]:
+        for page in reader:
+            if paths is not None:
+                paths.append(page.paragraph_paths(split))
+            yield page.id, page.text
+
     with progress(args, "clustering") as step:
-        pages = ((page.id, page.text) for page in reader)
-        result = cluster(pages, config, jobs=args.jobs, progress=step)
+        result = cluster(pages(), config, jobs=args.jobs, progress=step, split=split)
     report_skipped(reader)
     return result
 
 
 def report_skipped(reader: PageReader) -> None:
-    """Say on stderr how many bad lines were skipped, and why."""
+    """Say on stderr how many bad lines, pages or records were skipped and why, and what was
+    left out by design or repaired."""
     for number, line in enumerate(reader.skip_report()):
         warn(f"warning: {line}" if number == 0 else line)
+    for line in reader.notes():
+        warn(f"note: {line}")
 
 
 @contextlib.contextmanager

@@ -29,7 +29,7 @@ from dedup.sketch.match import Match
 from dedup.stores.settings import config_settings, settle_config
 from dedup.stores.sqlite import SQLiteStore
 from dedup.stores.store import MemoryStore, Store
-from dedup.text.paragraphs import split_paragraphs
+from dedup.text.paragraphs import SplitMode, check_split, split_paragraphs
 
 __all__ = [
     "AddResult",
@@ -219,23 +219,28 @@ class Index:
 
     # -- reading -------------------------------------------------------------------------
 
-    def match(self, text: str) -> list[Match | None]:
-        """Return, for each paragraph of ``text``, its best matching cluster or None. Read-only."""
-        return self.match_many([text])[0]
+    def match(self, text: str, *, split: SplitMode = "blank") -> list[Match | None]:
+        """Return, for each paragraph of ``text``, its best matching cluster or None. Read-only.
 
-    def match_many(self, texts: Sequence[str]) -> list[list[Match | None]]:
+        ``split`` cuts the text on blank lines (``"blank"``) or at every line (``"lines"``).
+        """
+        return self.match_many([text], split=split)[0]
+
+    def match_many(
+        self, texts: Sequence[str], *, split: SplitMode = "blank"
+    ) -> list[list[Match | None]]:
         """Match several texts in one vectorised pass. Read-only.
 
         A paragraph that the index holds exactly is answered by its exact key, unsigned.
         """
-        split, prints = self._fingerprint(texts, known=self._state.entry_of_key)
+        parts, prints = self._fingerprint(texts, known=self._state.entry_of_key, split=split)
         with self._lock:
             self._refresh()
-            prints = self._sign_forgotten(split, prints)
+            prints = self._sign_forgotten(parts, prints)
             found = self._state.best_matches(prints)
         result: list[list[Match | None]] = []
         start = 0
-        for paragraphs in split:
+        for paragraphs in parts:
             result.append(found[start : start + len(paragraphs)])
             start += len(paragraphs)
         return result
@@ -337,12 +342,25 @@ class Index:
 
     # -- writing -------------------------------------------------------------------------
 
-    def add(self, doc_id: str, text: str, meta: dict[str, object] | None = None) -> AddResult:
-        """Add or replace a document; each paragraph joins its best match or founds a cluster."""
-        return self.add_many([(doc_id, text, meta)])[0]
+    def add(
+        self,
+        doc_id: str,
+        text: str,
+        meta: dict[str, object] | None = None,
+        *,
+        split: SplitMode = "blank",
+    ) -> AddResult:
+        """Add or replace a document; each paragraph joins its best match or founds a cluster.
+
+        ``split`` cuts the text on blank lines (``"blank"``) or at every line (``"lines"``).
+        """
+        return self.add_many([(doc_id, text, meta)], split=split)[0]
 
     def add_many(
-        self, documents: Sequence[tuple[str, str, dict[str, object] | None]]
+        self,
+        documents: Sequence[tuple[str, str, dict[str, object] | None]],
+        *,
+        split: SplitMode = "blank",
     ) -> list[AddResult]:
         """Add or replace several documents in one atomic, durable write.
 
@@ -360,11 +378,11 @@ class Index:
                     f"document {doc_id!r} appears twice in one batch; send it once"
                 )
             seen.add(doc_id)
-        split, prints = self._fingerprint([text for _, text, _ in documents])
+        parts, prints = self._fingerprint([text for _, text, _ in documents], split=split)
 
         def build(plan: Plan) -> None:
             start = 0
-            for (doc_id, _, meta), paragraphs in zip(documents, split, strict=True):
+            for (doc_id, _, meta), paragraphs in zip(documents, parts, strict=True):
                 part = prints.slice(start, start + len(paragraphs))
                 plan.add_document(doc_id, meta, paragraphs, part)
                 start += len(paragraphs)
@@ -384,12 +402,17 @@ class Index:
     # -- internals -------------------------------------------------------------------------
 
     def _fingerprint(
-        self, texts: Sequence[str], known: Container[int] | None = None
+        self,
+        texts: Sequence[str],
+        known: Container[int] | None = None,
+        *,
+        split: SplitMode = "blank",
     ) -> tuple[list[list[str]], Fingerprints]:
         """Split each text into paragraphs and fingerprint them all in one batch (no lock);
         paragraphs with ``known`` exact keys are left unsigned."""
-        split = [split_paragraphs(text) for text in texts]
-        return split, fingerprint(list(chain.from_iterable(split)), self.config, known=known)
+        mode = check_split(split)
+        parts = [split_paragraphs(text, mode) for text in texts]
+        return parts, fingerprint(list(chain.from_iterable(parts)), self.config, known=known)
 
     def _sign_forgotten(self, split: list[list[str]], prints: Fingerprints) -> Fingerprints:
         """Sign the paragraphs left unsigned whose exact key the index no longer holds (a
