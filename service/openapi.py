@@ -91,6 +91,12 @@ def _schemas(settings: ServiceSettings) -> dict[str, Json]:
         ),
     }
     batch = {"minItems": 1, "maxItems": settings.max_batch}
+    split: Json = {
+        "type": "string",
+        "enum": ["blank", "lines"],
+        "default": "blank",
+        "description": "How text becomes paragraphs: at blank lines, or one per non-empty line.",
+    }
     code: Json = {"type": "string", "enum": sorted(ERROR_CODES)}
     return {
         "Error": _obj({"error": _obj({"code": code, "message": _STR}, closed=True)}, closed=True),
@@ -102,9 +108,10 @@ def _schemas(settings: ServiceSettings) -> dict[str, Json]:
                     "type": ["object", "null"],
                     "description": f"Returned as stored; nests {META_MAX_DEPTH} levels at most.",
                 },
+                "split": split,
             },
             closed=True,
-            optional=("meta",),
+            optional=("meta", "split"),
         ),
         "Assigned": _obj(
             {
@@ -132,8 +139,12 @@ def _schemas(settings: ServiceSettings) -> dict[str, Json]:
         ),
         "MatchIn": {
             "oneOf": [
-                _obj({"text": text}, closed=True),
-                _obj({"texts": _array(text, **batch)}, closed=True),
+                _obj({"text": text, "split": split}, closed=True, optional=("split",)),
+                _obj(
+                    {"texts": _array(text, **batch), "split": split},
+                    closed=True,
+                    optional=("split",),
+                ),
             ]
         },
         "MatchedParagraph": _obj(

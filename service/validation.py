@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import orjson
 from aiohttp import web
 
-from dedup.text.paragraphs import split_paragraphs
+from dedup.text.paragraphs import SPLIT_MODES, split_paragraphs
 from service.errors import ApiError
 from service.keys import SETTINGS
 from service.settings import ID_MAX_CHARS, ServiceSettings
@@ -37,7 +37,7 @@ TEXT = "text/plain"
 # A cursor is "<docs>:<cluster id>" as the core makes it; anything else is refused before the
 # core sees it (and its length is capped so parsing it costs nothing).
 _CURSOR = re.compile(r"[0-9]{1,18}:[0-9A-Za-z_-]{1,128}")
-_DOCUMENT_FIELDS = frozenset({"id", "text", "meta"})
+_DOCUMENT_FIELDS = frozenset({"id", "text", "meta", "split"})
 # meta is stored as JSON: deep nesting would only cost recursion in the encoders.
 META_MAX_DEPTH = 32
 
@@ -202,7 +202,9 @@ def parse_document(body: object, where: str = "") -> DocumentIn:
         raise _invalid(f"{where or 'the body'} must be an object, not {_kind(body)}")
     extra = sorted(set(body) - _DOCUMENT_FIELDS)
     if extra:
-        raise _invalid(f"{where}{extra[0]} is not a field of a document; send id, text and meta")
+        raise _invalid(
+            f"{where}{extra[0]} is not a field of a document; send id, text, meta and split"
+        )
     doc_id = _string(body, "id", where)
     if not doc_id:
         raise _invalid(f"{where}id is empty; use 1 to {ID_MAX_CHARS} characters")
@@ -211,7 +213,7 @@ def parse_document(body: object, where: str = "") -> DocumentIn:
             f"{where}id has {len(doc_id)} characters, over the limit of {ID_MAX_CHARS}; "
             "use a shorter id"
         )
-    text = _string(body, "text", where)
+    text = _split(_string(body, "text", where), body, where)
     meta = body.get("meta")
     if meta is not None and not isinstance(meta, dict):
         raise _invalid(f"{where}meta must be an object or null, not {_kind(meta)}")
@@ -220,6 +222,18 @@ def parse_document(body: object, where: str = "") -> DocumentIn:
             f"{where}meta nests deeper than the limit of {META_MAX_DEPTH} levels; flatten it"
         )
     return DocumentIn(doc_id, text, meta)
+
+
+def _split(text: str, body: Mapping[str, object], where: str) -> str:
+    """Apply the request's ``split``: with "lines", rewrite the text so that the index's split
+    on blank lines finds one paragraph per non-empty line (the same paragraphs
+    ``Index.add(..., split="lines")`` makes), so one group commit serves every request."""
+    mode = body.get("split", "blank")
+    if mode not in SPLIT_MODES:
+        raise _invalid(f"{where}split must be 'blank' or 'lines', not {str(mode)[:20]!r}")
+    if mode == "blank":
+        return text
+    return "\n\n".join(split_paragraphs(text, "lines"))
 
 
 def _too_deep(value: object) -> bool:
@@ -258,13 +272,13 @@ def parse_batch(body: Mapping[str, object], max_batch: int) -> list[DocumentIn]:
 
 def parse_match(body: Mapping[str, object], max_batch: int) -> tuple[list[str], bool]:
     """Validate ``{"text": str}`` or ``{"texts": [str, ...]}``; return the texts and if batched."""
-    extra = sorted(set(body) - {"text", "texts"})
+    extra = sorted(set(body) - {"text", "texts", "split"})
     if extra:
         raise _invalid(f"{extra[0]} is not a field of a match request; send text or texts")
     if ("text" in body) == ("texts" in body):
         raise _invalid("send exactly one of text (a string) and texts (an array of strings)")
     if "text" in body:
-        return [_string(body, "text", "")], False
+        return [_split(_string(body, "text", ""), body, "")], False
     texts = body["texts"]
     if not isinstance(texts, list):
         raise _invalid(f"texts must be an array of strings, not {_kind(texts)}")
@@ -277,7 +291,7 @@ def parse_match(body: Mapping[str, object], max_batch: int) -> tuple[list[str], 
     for i, text in enumerate(texts):
         if not isinstance(text, str):
             raise _invalid(f"texts[{i}] must be a string, not {_kind(text)}")
-    return list(texts), True
+    return [_split(text, body, "") for text in texts], True
 
 
 def check_paragraphs(texts: Sequence[str], limits: Limits, names: Sequence[str]) -> None:

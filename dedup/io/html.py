@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -73,13 +74,30 @@ _CONTAINERS = frozenset(
     )
 )
 _CONTEXTS = _BLOCKS | _CONTAINERS
-_DROPPED = frozenset(("script", "style", "noscript", "template", "svg", "-comment", "head"))
+_DROPPED = frozenset(("script", "style", "noscript", "template", "svg"))
+# Elements below which the text cannot be read whole: a line break, or something dropped.
+_MARKERS = _DROPPED | {"br"}
 _BREAK = "\x00"  # <br>; the parser turns a NUL in the text into U+FFFD, so it cannot clash
 _TEXT = "-text"
 # Lexbor's tree builder takes time quadratic in the nesting depth (10,000 nested divs take
 # 0.4 s, 100,000 take 80 s), so deeper pages are refused before parsing. Browsers flatten
 # beyond 512 levels; real pages stay far below both.
 MAX_NESTING = 4096
+
+
+def _tag_ids(names: Iterable[str]) -> frozenset[int]:
+    # Lexbor numbers the standard tags with fixed small ids: comparing ids skips decoding a
+    # tag's name at every node, the walk's largest cost.
+    parser = LexborHTMLParser("")
+    return frozenset(parser.create_node(name).tag_id for name in names)
+
+
+_CONTEXT_IDS = _tag_ids(_CONTEXTS)
+_DROPPED_IDS = _tag_ids(_DROPPED)
+_MARK_IDS = _tag_ids(_CONTEXTS | _MARKERS)
+_IDS = {name: next(iter(_tag_ids([name]))) for name in ("title", "body", "br")}
+_BR = _IDS["br"]
+
 # Below this depth no new block starts: the text of deeper blocks joins the one open there,
 # so a block's CSS path stays short.
 _MAX_CONTEXT_DEPTH = 512
@@ -108,43 +126,51 @@ class Blocks:
 
 
 class _Frame:
-    """An open element: its node, tag, rank among same-tag siblings and its children's tags."""
+    """An element on a block's path: its node, its tag's id, its rank among same-tag siblings,
+    and the tag counts of its parent's children (complete once the walk is over)."""
 
-    __slots__ = ("children", "node", "parent", "path", "rank", "tag")
+    __slots__ = ("kind", "node", "parent", "path", "rank", "siblings")
 
-    def __init__(self, node: LexborNode, tag: str, parent: _Frame | None) -> None:
+    def __init__(
+        self,
+        node: LexborNode,
+        kind: int,
+        parent: _Frame | None,
+        rank: int,
+        siblings: dict[int, int] | None,
+    ) -> None:
         self.node = node
-        self.tag = tag
+        self.kind = kind
         self.parent = parent
-        self.children: dict[str, int] = {}
-        if parent is None:
-            self.rank = 1
-        else:
-            self.rank = parent.children[tag] = parent.children.get(tag, 0) + 1
+        self.rank = rank
+        self.siblings = siblings
         self.path: str | None = None
 
     def css(self) -> str:
         """Return the CSS path from ``body`` (or ``head``) down to this element."""
         if self.path is not None:
             return self.path
-        tag, node, parent = self.tag, self.node, self.parent
-        if tag in ("html", "body", "head") or parent is None:
-            own = tag
-        else:
-            own = tag
-            ident = node.id
+        node, parent = self.node, self.parent
+        own = node.tag or "*"
+        if parent is not None:
+            attributes = node.attributes
+            ident = attributes.get("id")
             if ident and _PLAIN.fullmatch(ident):
-                own = f"{tag}#{ident}"
+                own = f"{own}#{ident}"
             else:
-                classes = (node.attributes.get("class") or "").split()
-                own += "".join(f".{name}" for name in classes if _PLAIN.fullmatch(name))
-                if parent.children[tag] > 1:
+                own += _classes(attributes.get("class"))
+                if self.siblings is not None and self.siblings[self.kind] > 1:
                     own += f":nth-of-type({self.rank})"
-        if parent is None or parent.tag == "html":
-            self.path = own
-        else:
-            self.path = f"{parent.css()} > {own}"
+        self.path = own if parent is None else f"{parent.css()} > {own}"
         return self.path
+
+
+@lru_cache(maxsize=4096)
+def _classes(value: str | None) -> str:
+    """The ``.class`` suffix of a class attribute (classes that need escaping are left out)."""
+    if not value:
+        return ""
+    return "".join(f".{name}" for name in value.split() if _PLAIN.fullmatch(name))
 
 
 # Ids and classes that need no escaping in a selector.
@@ -163,97 +189,131 @@ class _Context:
         self.split = False  # a nested block cut its text: it is more than one block
 
 
+class _Level:
+    """A walked element: its children still to visit, its frame, the block its text goes to,
+    and the tag counts of its children so far."""
+
+    __slots__ = ("children", "context", "counts", "frame", "owns")
+
+    def __init__(self, node: LexborNode, frame: _Frame, context: _Context, owns: bool) -> None:
+        # iter() steps through the children in C, five times cheaper than node.next.
+        self.children: Iterator[LexborNode] = node.iter(include_text=True)
+        self.frame = frame
+        self.context = context
+        self.owns = owns  # the element is the block's own: closing it ends the block
+        self.counts: dict[int, int] = {}
+
+
 class _Walk:
-    """One pre-order walk over a parsed page, cutting its text into blocks."""
+    """One walk over a parsed page, cutting its text into blocks.
+
+    Most of a page is leaf blocks (a ``p`` or ``li`` with only inline content): their text is
+    read whole by lexbor, in C. Only the elements above a block, a ``<br>`` or a dropped element
+    are walked child by child in Python; one pass over the elements finds them first.
+    """
 
     def __init__(self, *, keep_nodes: bool) -> None:
         self.keep_nodes = keep_nodes
         self.texts: list[str] = []
-        self.frames: list[_Frame] = []
         self.owners: list[_Frame] = []
-        self.contexts: list[_Context] = []
         # What each block would remove from the page: its element, or its own text nodes.
         self.targets: list[list[LexborNode]] = []
+        self.walked: set[int] = set()
+
+    def emit(self, text: str, frame: _Frame, nodes: list[LexborNode]) -> None:
+        folded = _fold(text)
+        if folded:
+            self.texts.append(folded)
+            self.owners.append(frame)
+            if self.keep_nodes:
+                self.targets.append(nodes)
 
     def flush(self, context: _Context, *, closing: bool) -> None:
         pieces = context.pieces
         if pieces:
-            text = _fold("".join(pieces))
-            if text:
-                self.texts.append(text)
-                self.owners.append(context.frame)
-                if self.keep_nodes:
-                    whole = closing and not context.split
-                    self.targets.append([context.frame.node] if whole else context.nodes)
+            whole = closing and not context.split
+            self.emit(
+                "".join(pieces), context.frame, [context.frame.node] if whole else context.nodes
+            )
             context.pieces = []
             context.nodes = []
         if not closing:
             context.split = True
 
-    def run(self, root: LexborNode) -> None:
-        node: LexborNode | None = root.child
-        while node is not None:
-            descend = self._enter(node)
-            child = node.child if descend else None
-            if child is not None:
-                node = child
-                continue
-            if descend:  # an element without children ends at once
-                self._close()
-            node = self._climb(node)
-        while self.contexts:
-            self.flush(self.contexts.pop(), closing=True)
-
-    def _enter(self, node: LexborNode) -> bool:
-        """Take in one node; return whether its children are to be walked."""
-        tag = node.tag
-        contexts = self.contexts
-        if tag in (_TEXT, "br"):
-            if contexts:
-                piece = (node.text_content or "") if tag == _TEXT else _BREAK
-                contexts[-1].pieces.append(piece)
-                if self.keep_nodes:
-                    contexts[-1].nodes.append(node)
-            return False
-        if tag is None or tag in _DROPPED or tag.startswith("-"):
-            if tag == "head":
-                self._title(node)
-            return False
-        frames = self.frames
-        frame = _Frame(node, tag, frames[-1] if frames else None)
-        frames.append(frame)
-        if tag in _CONTEXTS and len(frames) <= _MAX_CONTEXT_DEPTH:
-            if contexts:
-                self.flush(contexts[-1], closing=False)
-            contexts.append(_Context(frame))
-        return True
-
-    def _climb(self, node: LexborNode) -> LexborNode | None:
-        """Return the node after ``node`` in document order, closing the elements left."""
-        while True:
-            following = node.next
-            if following is not None:
-                return following
-            parent = node.parent
-            if parent is None or parent.tag == "-document" or not self.frames:
-                return None
-            self._close()
-            node = parent
-
-    def _title(self, head: LexborNode) -> None:
-        title = head.css_first("title")
+    def run(self, tree: LexborHTMLParser) -> None:
+        head = tree.head
+        title = head.css_first("title") if head is not None else None
         if title is not None:
-            frame = _Frame(title, "title", None)
+            frame = _Frame(title, _IDS["title"], None, 1, None)
             frame.path = "head > title"
-            context = _Context(frame)
-            context.pieces.append(title.text(deep=True))
-            self.flush(context, closing=True)
+            self.emit(title.text(deep=True), frame, [title])
+        body = tree.body
+        if body is None:
+            return
+        self.walked = _to_walk(body)
+        frame = _Frame(body, _IDS["body"], None, 1, None)
+        levels = [_Level(body, frame, _Context(frame), True)]
+        while levels:
+            level = levels[-1]
+            node = next(level.children, None)
+            if node is None:
+                levels.pop()
+                if level.owns:
+                    self.flush(level.context, closing=True)
+            elif node.is_text_node:
+                text = node.text_content
+                context = level.context
+                if (text and not text.isspace()) or context.pieces:
+                    context.pieces.append(text or "")
+                    if self.keep_nodes:
+                        context.nodes.append(node)
+            elif node.is_element_node:
+                self._element(node, level, levels)
 
-    def _close(self) -> None:
-        frame = self.frames.pop()
-        contexts = self.contexts
-        if contexts and contexts[-1].frame is frame:
-            self.flush(contexts.pop(), closing=True)
+    def _element(self, node: LexborNode, level: _Level, levels: list[_Level]) -> None:
+        """Take in one element child of a walked element."""
+        kind = node.tag_id
+        context = level.context
+        if kind == _BR:
+            context.pieces.append(_BREAK)
+            if self.keep_nodes:
+                context.nodes.append(node)
+            return
+        if kind in _DROPPED_IDS:
+            return
+        counts = level.counts
+        rank = counts[kind] = counts.get(kind, 0) + 1
+        frame = _Frame(node, kind, level.frame, rank, counts)
+        walk = node.mem_id in self.walked
+        if kind in _CONTEXT_IDS and len(levels) <= _MAX_CONTEXT_DEPTH:
+            self.flush(context, closing=False)
+            if walk:
+                levels.append(_Level(node, frame, _Context(frame), True))
+            else:
+                self.emit(node.text(deep=True), frame, [node])
+        elif walk:
+            levels.append(_Level(node, frame, context, False))
+        else:
+            context.pieces.append(node.text(deep=True))
+            if self.keep_nodes:
+                context.nodes.append(node)
+
+
+def _to_walk(body: LexborNode) -> set[int]:
+    """Return the ids of the elements whose children must be walked one by one: those that
+    hold a block, a ``<br>`` or a dropped element somewhere below them."""
+    walked: set[int] = set()
+    marks = _MARK_IDS
+    for node in body.traverse():
+        if node.tag_id in marks:
+            parent = node.parent
+            while parent is not None:
+                ident = parent.mem_id
+                if ident in walked:
+                    break
+                walked.add(ident)
+                parent = parent.parent
+    return walked
 
 
 def _fold(text: str) -> str:
@@ -313,9 +373,7 @@ def extract_blocks(html: str, *, source: str | None = None, line: int | None = N
         ['head > title', 'body > ul.nav > li:nth-of-type(1)', 'body > ul.nav > li:nth-of-type(2)']
     """
     walk = _Walk(keep_nodes=False)
-    root = _parse(html, source, line).root
-    if root is not None:
-        walk.run(root)
+    walk.run(_parse(html, source, line))
     return Blocks(walk.texts, [frame.css() for frame in walk.owners])
 
 
@@ -334,8 +392,7 @@ def remove_blocks(
     """
     tree = _parse(html, source, line)
     walk = _Walk(keep_nodes=True)
-    if tree.root is not None:
-        walk.run(tree.root)
+    walk.run(tree)
     if len(walk.targets) != len(remove):
         raise InputError(
             f"{len(remove)} removal flags for {len(walk.targets)} blocks; the page changed",
