@@ -138,7 +138,7 @@ def render_page(page: Page) -> RenderedPage:
     out.chrome('<p class="cookie-text">', cookie, "</p>")
     out.chrome('<button type="button" class="cookie-accept">', "Accept all cookies", "</button>")
     out.raw("</div>\n")
-    out.raw(f'<header id="masthead" class="site-header">\n<div class="site-branding">')
+    out.raw('<header id="masthead" class="site-header">\n<div class="site-branding">')
     out.chrome('<p class="site-title">', _SITE_NAMES[site.key], "</p>")
     out.raw('</div>\n<nav id="site-navigation" class="main-navigation"><ul class="menu">\n')
     for i, item in enumerate(nav):
