@@ -225,9 +225,12 @@ def write_warc(pages: Sequence[RenderedPage], path: Path, *, gzip: bool = True) 
             headers = StatusAndHeaders(
                 "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
             )
-            body = io.BytesIO(page.html.encode("utf-8"))
+            data = page.html.encode("utf-8")
+            body = io.BytesIO(data)
             writer.write_record(
-                writer.create_warc_record(page.url, "response", payload=body, http_headers=headers)
+                writer.create_warc_record(
+                    page.url, "response", payload=body, length=len(data), http_headers=headers
+                )
             )
             if number % 10 == 0:
                 writer.write_record(
