@@ -15,6 +15,8 @@ __all__ = ["Extracted", "RawHtml", "extract", "extract_all"]
 
 # Pages per task sent to a worker: enough to hide the pickling, few enough to keep order cheap.
 _CHUNK = 32
+# HTML pages extracted here before workers start: fewer cost less than starting them.
+_INLINE = 2 * _CHUNK
 # Bytes of a page's start that decide whether it is binary rather than HTML.
 _SNIFF = 4096
 
@@ -121,18 +123,27 @@ def extract_all(
 ) -> Iterator[Extracted | object]:
     """Extract the :class:`RawHtml` among ``pages`` in order; other items pass through as is.
 
-    With ``jobs`` above 1, pages go to that many worker processes in chunks, a few chunks ahead
-    of the consumer, and come back in input order.
+    With ``jobs`` above 1, once a few chunks of HTML pages have been read here (a small input
+    never pays for starting workers), the rest go to that many worker processes in chunks, a
+    few chunks ahead of the consumer, and come back in input order.
     """
-    if jobs <= 1:
-        for page in pages:
-            yield extract(page, keep_html) if isinstance(page, RawHtml) else page
+    items = iter(pages)
+    seen = 0
+    for page in items:
+        if not isinstance(page, RawHtml):
+            yield page
+            continue
+        yield extract(page, keep_html)
+        seen += 1
+        if jobs > 1 and seen >= _INLINE:
+            break
+    else:
         return
     method = "forkserver" if "forkserver" in get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(jobs, mp_context=get_context(method)) as pool:
         waiting: deque[Future[list[Extracted]] | list[object]] = deque()
         chunk: list[RawHtml] = []
-        for page in pages:
+        for page in items:
             if isinstance(page, RawHtml):
                 chunk.append(page)
                 if len(chunk) >= _CHUNK:
