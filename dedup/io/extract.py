@@ -96,7 +96,8 @@ def extract(raw: RawHtml, keep_html: bool = False) -> Extracted:
         from dedup.io.html import extract_blocks  # noqa: PLC0415 - optional: selectolax
     except ImportError as exc:
         raise InputError(
-            f"reading HTML needs the html extra ({exc.name} is missing); pip install 'dedup[html]'",
+            f"reading HTML needs the html extra ({exc.name or 'selectolax'} is missing); "
+            "pip install 'dedup[html]'",
             source=source,
         ) from None
     try:

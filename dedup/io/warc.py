@@ -103,7 +103,8 @@ def read_warc(path: str, *, skip_bad: bool, stats: WarcStats) -> Iterator[WarcPa
         import warcio  # noqa: F401, PLC0415
     except ImportError as exc:
         raise InputError(
-            f"reading WARC needs the html extra ({exc.name} is missing); pip install 'dedup[html]'",
+            f"reading WARC needs the html extra ({exc.name or 'fastwarc'} is missing); "
+            "pip install 'dedup[html]'",
             source=path,
         ) from None
     kind = _compression(path)
