@@ -118,6 +118,20 @@ def test_transfer_and_content_encodings_are_undone(tmp_path: Path) -> None:
     assert {p.text for p in pages} == {f"Story number 7 is its own.\n\n{BLURB}"}
 
 
+def test_binary_response_is_refused_with_its_offset(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A response labelled HTML whose body is binary names the file and the record's offset."""
+    binary = record("https://ex.org/logo", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64))
+    code, _ = run(tmp_path, "bin.warc", GOOD[0] + binary + GOOD[1])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"bin.warc: byte {len(GOOD[0])}: binary data (NUL bytes), not HTML" in err
+    code, found = run(tmp_path, "bin.warc", GOOD[0] + binary + GOOD[1], "--skip-bad")
+    assert code == 0
+    assert {line["doc"] for line in found} == {"https://ex.org/0", "https://ex.org/1"}
+
+
 def test_charset_of_the_http_header(tmp_path: Path) -> None:
     """The charset of the HTTP Content-Type decodes the page."""
     latin = "<p>Café crème</p>".encode("latin-1")
