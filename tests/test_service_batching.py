@@ -48,16 +48,16 @@ class Gate:
         original = getattr(Index, name)
         gate = self
 
-        def wrapper(index: Index, items: Sequence[Any], *args: Any) -> Any:
+        def wrapper(index: Index, items: Sequence[Any], *args: Any, **kwargs: Any) -> Any:
             if index is not gate.index:
-                return original(index, items, *args)
+                return original(index, items, *args, **kwargs)
             gate.calls.append(list(items))
             if not gate.entered.is_set():
                 gate.entered.set()
                 assert gate.release.wait(PATIENCE), "the test never released the gate"
             if len(gate.calls) == gate.fail_call:
                 raise StoreError("cannot write to /srv/private/dedup.sqlite3: disk full")
-            return original(index, items, *args)
+            return original(index, items, *args, **kwargs)
 
         monkeypatch.setattr(Index, name, wrapper)
 
