@@ -132,6 +132,16 @@ def test_binary_response_is_refused_with_its_offset(
     assert {line["doc"] for line in found} == {"https://ex.org/0", "https://ex.org/1"}
 
 
+def test_a_truncated_record_left_out_is_still_caught(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A non-HTML record cut short is a truncated record, not a record quietly left out."""
+    image = record("https://ex.org/big.png", b"\x89PNG" * 5000, [("Content-Type", "image/png")])
+    code, _ = run(tmp_path, "img.warc", GOOD[0] + image[:-3000])
+    assert code == 2
+    assert f"img.warc: byte {len(GOOD[0])}: record cut short" in capsys.readouterr().err
+
+
 def test_charset_of_the_http_header(tmp_path: Path) -> None:
     """The charset of the HTTP Content-Type decodes the page."""
     latin = "<p>Café crème</p>".encode("latin-1")

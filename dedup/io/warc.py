@@ -189,25 +189,29 @@ def _page(record: WarcRecord, offset: int, stats: WarcStats) -> WarcPage | None:
     from fastwarc.warc import WarcRecordType  # noqa: PLC0415 - checked by read_warc
 
     rtype = record.record_type
+    status = record.http_headers.status_code if record.http_headers is not None else None
+    content_type = record.http_content_type or ""
     if rtype != WarcRecordType.response:
-        stats.skipped[str(rtype).rsplit(".", 1)[-1]] += 1
-        record.reader.consume()
-        return None
-    body = record.reader.read()
-    if len(body) < record.content_length:
+        reason = str(rtype).rsplit(".", 1)[-1]
+    elif status != 200:
+        reason = f"status {status}"
+    elif not content_type.lower().startswith(_HTML_TYPES):
+        reason = "not HTML"
+    else:
+        reason = None
+    # A record left out is skipped without holding its body (an image or a video can be
+    # large), but its length is checked all the same: a truncated one is never passed over.
+    body = record.reader.read() if reason is None else b""
+    got = len(body) if reason is None else record.reader.consume()
+    if got < record.content_length:
         raise _BadRecordError(
             "truncated",
-            f"record cut short: {len(body)} of {record.content_length} payload bytes",
+            f"record cut short: {got} of {record.content_length} payload bytes",
             offset,
             offset + 1,
         )
-    status = record.http_headers.status_code if record.http_headers is not None else None
-    if status != 200:
-        stats.skipped[f"status {status}"] += 1
-        return None
-    content_type = record.http_content_type or ""
-    if not content_type.lower().startswith(_HTML_TYPES):
-        stats.skipped["not HTML"] += 1
+    if reason is not None:
+        stats.skipped[reason] += 1
         return None
     target = record.headers.get("WARC-Target-URI") or f"{offset}"
     headers = record.http_headers
