@@ -1,6 +1,6 @@
 """Read the HTML responses of a WARC file (.warc, .warc.gz, .warc.zst) as pages.
 
-FastWARC frames the records: it is several times faster than warcio and reads .warc.zst,
+FastWARC frames the records: a compiled reader (warcio is pure Python) that reads .warc.zst,
 which warcio cannot. warcio undoes the transfer and content encodings of a payload: its
 chunked reader reads a body whose headers still claim ``chunked`` after the crawler removed
 the chunking as it is, where FastWARC's decoder refuses it.
