@@ -49,6 +49,10 @@ _CONTEXT_IDS = _tag_ids(_CONTEXTS)
 _DROPPED_IDS = _tag_ids(_DROPPED)
 _MARK_IDS = _tag_ids(_CONTEXTS | _MARKERS)
 _IDS = {name: next(iter(_tag_ids([name]))) for name in ("title", "body", "br")}
+# The names of the standard tags, by id (reading node.tag decodes it each time).
+_NAME_OF = {
+    next(iter(_tag_ids([name]))): name for name in _CONTEXTS | _names("a span b i em strong")
+}
 _BR = _IDS["br"]
 
 # Below this depth no new block starts: the text of deeper blocks joins the one open there,
@@ -104,7 +108,7 @@ class _Frame:
         if self.path is not None:
             return self.path
         node, parent = self.node, self.parent
-        own = node.tag or "*"
+        own = _NAME_OF.get(self.kind) or node.tag or "*"
         if parent is not None:
             attributes = node.attributes
             ident = attributes.get("id")
