@@ -20,8 +20,7 @@ _META = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_:.-]+)", r
 _HEADER = re.compile(r"charset\s*=\s*[\"']?\s*([A-Za-z0-9_:.-]+)", re.IGNORECASE)
 # The Encoding Standard maps these labels to windows-1252, a superset that browsers use.
 _AS_1252 = frozenset({"latin1", "iso8859-1", "ascii", "cp1252"})
-# A page that claims UTF-16 without a BOM is ASCII-compatible in practice (the label is a lie
-# the Encoding Standard also overrides).
+# An error handler that counts the bytes it replaces (in this process; read around a decode).
 _ERRORS = "dedup-count"
 _replaced = [0]
 
@@ -62,7 +61,9 @@ def charset_of(label: str | bytes | None) -> str | None:
         return None
     if codec in _AS_1252:
         return "cp1252"
-    if codec.startswith("utf-16") or codec.startswith("utf-32"):
+    if codec.startswith(("utf-16", "utf-32")):
+        # Bytes that reached a <meta> prescan are ASCII-compatible whatever the label claims
+        # (the Encoding Standard overrides it the same way); a real UTF-16 page has a BOM.
         return "utf-8"
     return codec
 
