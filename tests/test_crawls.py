@@ -203,6 +203,8 @@ def test_rendered_crawl_keeps_its_labels(tmp_path: Path) -> None:
         reader = PageReader([str(tmp_path / source)], jobs=jobs)
         pages = list(reader)
         assert [p.text.split("\n\n") for p in pages] == [r.texts for r in rendered]
+        ids = [r.id if jobs == 1 else r.url for r in rendered]
+        assert [p.id for p in pages] == ids
     assert reader.warc.skipped == {"request": 100, "revisit": 10}
     for page, text_page in zip(rendered, crawl, strict=True):
         content = [t for t, keep in zip(page.texts, page.content, strict=True) if keep]

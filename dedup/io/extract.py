@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing import get_all_start_methods, get_context
 
 from dedup.errors import InputError
@@ -116,7 +116,12 @@ def extract(raw: RawHtml, keep_html: bool = False) -> Extracted:
 
 
 def _extract_chunk(chunk: list[RawHtml], keep_html: bool) -> list[Extracted]:
-    return [extract(raw, keep_html) for raw in chunk]
+    # The page goes back without its HTML and record: the caller still holds them.
+    return [replace(extract(raw, keep_html), raw=_STRIPPED) for raw in chunk]
+
+
+_STRIPPED = RawHtml("", b"", None, None, "", None)
+_Waiting = tuple[Future[list[Extracted]], list[RawHtml]] | list[object]
 
 
 def extract_all(
@@ -142,30 +147,33 @@ def extract_all(
         return
     method = "forkserver" if "forkserver" in get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(jobs, mp_context=get_context(method)) as pool:
-        waiting: deque[Future[list[Extracted]] | list[object]] = deque()
+        waiting: deque[_Waiting] = deque()
         chunk: list[RawHtml] = []
         for page in items:
             if isinstance(page, RawHtml):
                 chunk.append(page)
                 if len(chunk) >= _CHUNK:
-                    waiting.append(pool.submit(_extract_chunk, chunk, keep_html))
+                    waiting.append((pool.submit(_extract_chunk, chunk, keep_html), chunk))
                     chunk = []
             else:
                 if chunk:
-                    waiting.append(pool.submit(_extract_chunk, chunk, keep_html))
+                    waiting.append((pool.submit(_extract_chunk, chunk, keep_html), chunk))
                     chunk = []
                 waiting.append([page])
             while len(waiting) > 2 * jobs or (waiting and _ready(waiting[0])):
                 yield from _take(waiting.popleft())
         if chunk:
-            waiting.append(pool.submit(_extract_chunk, chunk, keep_html))
+            waiting.append((pool.submit(_extract_chunk, chunk, keep_html), chunk))
         while waiting:
             yield from _take(waiting.popleft())
 
 
-def _ready(item: Future[list[Extracted]] | list[object]) -> bool:
-    return isinstance(item, list) or item.done()
+def _ready(item: _Waiting) -> bool:
+    return isinstance(item, list) or item[0].done()
 
 
-def _take(item: Future[list[Extracted]] | list[object]) -> list[Extracted] | list[object]:
-    return item if isinstance(item, list) else item.result()
+def _take(item: _Waiting) -> list[Extracted] | list[object]:
+    if isinstance(item, list):
+        return item
+    future, chunk = item
+    return [replace(done, raw=raw) for done, raw in zip(future.result(), chunk, strict=True)]
