@@ -96,6 +96,26 @@ def test_html_jsonl_lines_and_forced_format(tmp_path: Path) -> None:
     assert lines(out)[3]["path"] == "body > div#main > p:nth-of-type(1)"
 
 
+def test_gzipped_html_and_forced_warc(tmp_path: Path) -> None:
+    """.html.gz pages are read; --format warc reads a WARC whatever its name."""
+    import gzip
+
+    (tmp_path / "a.html.gz").write_bytes(gzip.compress(html_page("Zipped story.").encode()))
+    assert [p.text.split("\n\n")[3] for p in PageReader([str(tmp_path / "a.html.gz")])] == [
+        "Zipped story."
+    ]
+    body = html_page("Archived story.").encode()
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + body
+    warc = (
+        b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: https://ex.org/a\r\n"
+        b"Content-Type: application/http; msgtype=response\r\n"
+        b"Content-Length: %d\r\n\r\n%b\r\n\r\n" % (len(http), http)
+    )
+    (tmp_path / "crawl.bin").write_bytes(warc)
+    reader = PageReader([str(tmp_path / "crawl.bin")], format="warc")
+    assert [p.id for p in reader] == ["https://ex.org/a"]
+
+
 def test_clean_html_writes_text_or_html(site: Path, tmp_path: Path) -> None:
     """clean on HTML writes the cleaned text; --format html-out writes the HTML without the
     repeated elements; --stats counts replaced bytes."""
