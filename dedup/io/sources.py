@@ -39,7 +39,7 @@ Format = Literal["jsonl", "text", "html", "warc"]
 FORMATS: tuple[Format, ...] = ("jsonl", "text", "html", "warc")
 _BOM = b"\xef\xbb\xbf"
 # What a directory is searched for, as error messages say it.
-_LOOKED_FOR = ".jsonl, .txt or .html files (optionally .gz) or .warc/.warc.gz/.warc.zst files"
+_LOOKED_FOR = ".jsonl or .txt files (optionally .gz), .html/.htm or .warc/.warc.gz/.warc.zst files"
 _SKIP_HINT = "fix the line or pass --skip-bad to skip it"
 _DUPLICATE_TAIL = "; give every page its own id, or pass --skip-bad to keep the first"
 _SKIP_TAIL = f"; {_SKIP_HINT}"
