@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import orjson
 
 from dedup.index.index import AddResult, ClusterSummary, Index
+from dedup.io.output import match_record
 from dedup.sketch.match import Match
 from service.errors import ApiError
 from service.metrics import StatsCache
@@ -172,13 +173,9 @@ def _paragraphs(clusters: dict[str, ClusterSummary], matches: list[Match | None]
             cluster = match.cluster
             info = clusters.get(cluster)
             if info is not None:
-                answer = {
-                    "cluster": cluster,
-                    "similarity": match.similarity,
-                    "containment": match.containment,
-                    "docs": info.docs,
-                    "text": info.text,
-                }
+                answer = match_record(
+                    cluster, match.similarity, match.containment, info.docs, info.text
+                )
         paragraphs.append({"index": i, "match": answer})
     return paragraphs
 

@@ -32,6 +32,7 @@ def test_importing_the_cli_loads_no_heavy_module() -> None:
         "dedup.cli.cluster",
         "dedup.cli.clean",
         "dedup.cli.index",
+        "dedup.cli.match",
         "dedup.config",
         "dedup.errors",
         "dedup.sketch",

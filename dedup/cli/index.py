@@ -10,12 +10,13 @@ from dedup.cli.options import (
     EXIT_OK,
     add_input_options,
     config_from,
+    existing_store,
     one_pass_reader,
     progress,
     report_skipped,
 )
 
-__all__ = ["add_command", "run_build"]
+__all__ = ["add_command", "run_add", "run_build"]
 
 
 def add_command(commands: Any) -> None:
@@ -41,6 +42,19 @@ def add_command(commands: Any) -> None:
         "--data", required=True, metavar="DIR", help="the store directory (created if missing)"
     )
     build.set_defaults(handler=run_build, outputs=("data",))
+    add = index_commands.add_parser(
+        "add",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="append a crawl to a store that already holds pages",
+        description="Append a crawl to an existing store in one transaction, with the batch\n"
+        "core. The clusters and their ids are those the service would give when sent the\n"
+        "pages one by one, in input order; a page whose id is stored replaces it. A\n"
+        "service running on the store sees the pages at its next request.",
+        epilog="Example: dedup index add today.jsonl --data ./dedup-data",
+    )
+    add_input_options(add)
+    add.add_argument("--data", required=True, metavar="DIR", help="the store directory")
+    add.set_defaults(handler=run_add, outputs=("data",))
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -63,5 +77,31 @@ def run_build(args: argparse.Namespace) -> int:
             f"indexed {stats.documents} documents, {stats.paragraphs} paragraphs "
             f"({stats.clusters} clusters of repeats, {stats.singletons} single paragraphs) "
             f"into {args.data}"
+        )
+    return EXIT_OK
+
+
+def run_add(args: argparse.Namespace) -> int:
+    """Append the inputs to the store in ``--data``."""
+    from dedup.index.append import add_pages  # noqa: PLC0415 - loaded when the command runs
+    from dedup.stores.sqlite import SQLiteStore  # noqa: PLC0415
+
+    path, _ = existing_store(args.data)
+    reader = one_pass_reader(args)
+    store = SQLiteStore(path)
+    try:
+        with progress(args, "adding") as step:
+            pages = ((page.id, page.text) for page in reader)
+            added = add_pages(pages, store, config_from(args), jobs=args.jobs, progress=step)
+    finally:
+        store.close()
+    report_skipped(reader)
+    if not args.quiet:
+        totals = added.totals
+        print(
+            f"added {added.pages} pages ({added.replaced} replacing stored ones), "
+            f"{added.paragraphs} paragraphs, {added.new_clusters} new clusters; {args.data} "
+            f"holds {totals.documents} documents, {totals.paragraphs} paragraphs, "
+            f"{totals.clusters} clusters"
         )
     return EXIT_OK

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING
 
 from dedup.config import DedupConfig, default_values
+from dedup.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
     from dedup.batch.result import Clustering
@@ -25,8 +26,10 @@ __all__ = [
     "add_input_options",
     "add_min_docs",
     "check_outputs",
+    "check_overwrite",
     "cluster_pages",
     "config_from",
+    "existing_store",
     "one_pass_reader",
     "page_reader",
     "positive_int",
@@ -327,6 +330,45 @@ def _same_file(one: str, other: str) -> bool:
         return os.path.samefile(one, other)
     except OSError:  # one of them does not exist (yet): they cannot be the same file
         return False
+
+
+def check_overwrite(output: str, inputs: list[str], store_files: list[str]) -> None:
+    """Refuse an output that would overwrite an input or a store file.
+
+    Raises:
+        ConfigError: ``output`` is an input file, lies in an input directory, or is one of
+            ``store_files``.
+    """
+    if output == STDIO:
+        return
+    target = os.path.realpath(output)
+    for name in inputs:
+        if name == STDIO:
+            continue
+        source = os.path.realpath(name)
+        if target == source or (os.path.isdir(source) and target.startswith(source + os.sep)):
+            raise ConfigError(
+                f"{output}: the output would overwrite the input {name}; write it elsewhere"
+            )
+    if target in {os.path.realpath(path) for path in store_files}:
+        raise ConfigError(f"{output}: the output would overwrite the store; write it elsewhere")
+
+
+def existing_store(data: str) -> tuple[str, list[str]]:
+    """Return the store file in the directory ``data`` and every file the store keeps there.
+
+    Raises:
+        StoreError: ``data`` holds no store.
+    """
+    from dedup.index.index import STORE_FILE  # noqa: PLC0415 - loaded when a command runs
+
+    path = os.path.join(data, STORE_FILE)
+    if not os.path.isfile(path):
+        raise StoreError(
+            f"{data}: no index store here ({STORE_FILE}); check --data, or create one with "
+            "'dedup index build'"
+        )
+    return path, [path, *(path + suffix for suffix in ("-wal", "-shm", ".lock"))]
 
 
 def positive_int(text: str) -> int:

@@ -245,6 +245,16 @@ class Index:
             start += len(paragraphs)
         return result
 
+    def match_fingerprints(self, prints: Fingerprints) -> list[Match | None]:
+        """Return the best matching cluster (or None) of each fingerprinted paragraph. Read-only.
+
+        Every row must be signed (as :func:`dedup.sketch.fingerprint.fingerprint` gives them
+        without ``known``): a row with a zero shingle count is matched exactly only.
+        """
+        with self._lock:
+            self._refresh()
+            return self._state.best_matches(prints)
+
     def get(self, doc_id: str) -> Document:
         """Return a document with its paragraphs' text and clusters."""
         with self._lock:

@@ -9,14 +9,25 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import orjson
 
 from dedup.batch.result import Clustering
 from dedup.errors import DedupError
 
-__all__ = ["JsonLinesWriter", "assignment_lines", "atomic_output", "cluster_records", "dumps"]
+if TYPE_CHECKING:
+    from dedup.index.matching import CrawlMatches
+
+__all__ = [
+    "JsonLinesWriter",
+    "assignment_lines",
+    "atomic_output",
+    "cluster_records",
+    "dumps",
+    "match_lines",
+    "match_record",
+]
 
 STDOUT = "-"
 # Lines per chunk of assignment_lines: a few MB of output at a time.
@@ -195,3 +206,57 @@ def cluster_records(clustering: Clustering, min_docs: int = 1) -> Iterator[dict[
                 "text": group.text,
                 "members": [{"doc": doc, "para": para} for doc, para in group.members],
             }
+
+
+def match_record(
+    cluster: str, similarity: float, containment: float, docs: int, text: str
+) -> dict[str, object]:
+    """Return the record of a paragraph's match, as ``POST /v1/match`` and ``dedup match``
+    write it: ``{"cluster", "similarity", "containment", "docs", "text"}``."""
+    return {
+        "cluster": cluster,
+        "similarity": similarity,
+        "containment": containment,
+        "docs": docs,
+        "text": text,
+    }
+
+
+def match_lines(found: CrawlMatches) -> Iterator[bytes]:
+    """Yield the JSON lines ``{"doc", "para", "match"}`` of every paragraph, in chunks.
+
+    ``match`` is :func:`match_record` of the stored cluster the paragraph matches, or null.
+    Each page's and each distinct paragraph's JSON is encoded once.
+
+    Example:
+        >>> from dedup import Index
+        >>> from dedup.index.matching import match_crawl
+        >>> index = Index()
+        >>> _ = index.add("a", "Hi")
+        >>> found = match_crawl([("b", "Hi\\n\\nBye")], index, jobs=1)
+        >>> print(b"".join(match_lines(found)).decode(), end="")  # doctest: +ELLIPSIS
+        {"doc":"b","para":0,"match":{"cluster":"...",...,"docs":1,"text":"Hi"}}
+        {"doc":"b","para":1,"match":null}
+    """
+    batch = found.batch
+    prefixes = [b'{"doc":%b,"para":' % orjson.dumps(doc) for doc in batch.doc_ids]
+    suffixes = []
+    for match in found.matches:
+        summary = None if match is None else found.clusters.get(match.cluster)
+        record = None
+        if match is not None and summary is not None:
+            record = match_record(
+                match.cluster, match.similarity, match.containment, summary.docs, summary.text
+            )
+        suffixes.append(b',"match":%b}\n' % dumps(record).rstrip(b"\n"))
+    rows = zip(
+        batch.para_doc.tolist(),
+        batch.para_num.tolist(),
+        batch.distinct.of_raw[batch.para_raw].tolist(),
+        strict=True,
+    )
+    while chunk := [
+        b"%b%d%b" % (prefixes[doc], para, suffixes[row])
+        for doc, para, row in itertools.islice(rows, _CHUNK)
+    ]:
+        yield b"".join(chunk)

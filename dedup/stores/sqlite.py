@@ -72,11 +72,13 @@ class SQLiteStore:
     """A SQLite file in WAL mode with synchronous commits: the source of truth of a service.
 
     Several processes may open the same file: writes are serialised, and each process learns
-    from :meth:`changes` what the others wrote.
+    from :meth:`changes` what the others wrote. With ``read_only``, an existing file is opened
+    through a connection that cannot write (``mode=ro``), and :meth:`writing` refuses.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
         parent = self.path.parent
         if parent.exists() and not parent.is_dir():
             raise StoreError(
@@ -84,14 +86,26 @@ class SQLiteStore:
                 "(it is created if missing)"
             )
         try:
-            parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                self.path, check_same_thread=False, isolation_level=None, timeout=30.0
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.executescript(_SCHEMA)
+            if read_only:
+                # mode=ro: this connection can never write, whatever a caller does.
+                if not self.path.is_file():
+                    raise FileNotFoundError(f"no store file {self.path.name}")
+                self._db = sqlite3.connect(
+                    f"{self.path.resolve().as_uri()}?mode=ro",
+                    uri=True,
+                    check_same_thread=False,
+                    isolation_level=None,
+                    timeout=30.0,
+                )
+            else:
+                parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(
+                    self.path, check_same_thread=False, isolation_level=None, timeout=30.0
+                )
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+                self._db.execute("PRAGMA foreign_keys=ON")
+                self._db.executescript(_SCHEMA)
             self._position = self._last_change()
             self._version = self._data_version()
         except (sqlite3.Error, OSError) as exc:
@@ -266,6 +280,10 @@ class SQLiteStore:
 
     @contextmanager
     def writing(self) -> Iterator[None]:
+        if self.read_only:
+            raise StoreError(
+                f"the store {self.path} is open read-only; open it without read_only to write"
+            )
         with self._lock:
             if self._db.in_transaction:
                 yield

@@ -1,0 +1,61 @@
+"""Match a whole crawl against an index, read-only: the batch form of ``POST /v1/match``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from dedup.batch.reader import Batch, PageLike, Progress, read_batch
+from dedup.index.index import ClusterSummary, Index
+from dedup.sketch.match import Match
+
+__all__ = ["CrawlMatches", "match_crawl"]
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlMatches:
+    """Each paragraph of a crawl and the stored cluster it matches.
+
+    Attributes:
+        batch: the crawl as read: pages, paragraphs and their distinct fingerprints.
+        matches: per distinct row of ``batch.distinct.prints``, its best match or None.
+        clusters: the summary of every matched cluster (one a concurrent writer removed
+            meanwhile is left out; its paragraphs count as unmatched).
+    """
+
+    batch: Batch
+    matches: list[Match | None]
+    clusters: dict[str, ClusterSummary]
+
+    def paragraph_matches(self) -> list[Match | None]:
+        """The match of every paragraph, in input order."""
+        rows = self.batch.distinct.of_raw[self.batch.para_raw].tolist()
+        return [self.matches[row] for row in rows]
+
+
+def match_crawl(
+    pages: Iterable[PageLike],
+    index: Index,
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> CrawlMatches:
+    """Match every paragraph of ``pages`` against ``index`` without changing it.
+
+    The pages are read as :func:`dedup.cluster` reads them (identical paragraphs collapsed,
+    each distinct one signed once, in ``jobs`` processes); each distinct paragraph then gets
+    the answer :meth:`dedup.Index.match` would give it: the cluster of the most similar
+    indexed paragraph it matches, with the similarity and containment, or None.
+
+    Example:
+        >>> index = Index()
+        >>> _ = index.add("a", "Peru's Congress removed the president on Wednesday.")
+        >>> crawl = [("b", "PERU'S CONGRESS removed the president on Wednesday")]
+        >>> found = match_crawl(crawl, index, jobs=1)
+        >>> [(m.similarity, found.clusters[m.cluster].docs) for m in found.paragraph_matches()]
+        [(1.0, 1)]
+    """
+    batch = read_batch(pages, index.config, jobs=jobs, progress=progress)
+    matches = index.match_fingerprints(batch.distinct.prints)
+    clusters = index.cluster_summaries(m.cluster for m in matches if m is not None)
+    return CrawlMatches(batch, matches, clusters)
