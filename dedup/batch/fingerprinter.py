@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
@@ -62,11 +62,23 @@ class Fingerprinter:
     process only reads and ``jobs`` workers do both steps. At the end, rather than wait for
     the workers, this process takes back the newest tasks they have not started and runs them
     itself. A small input (fewer than ``inline`` texts) starts no worker at all. The result
-    is the same for any ``jobs``: each row's fingerprint depends only on its text.
+    is the same for any ``jobs``: each row's fingerprint depends only on its text. A row whose
+    exact key is in ``known`` is left unsigned (a zero signature and a shingle count of 0), as
+    :func:`dedup.sketch.fingerprint.fingerprint` leaves it.
     """
 
-    def __init__(self, config: DedupConfig, jobs: int, *, inline: int = INLINE) -> None:
+    def __init__(
+        self,
+        config: DedupConfig,
+        jobs: int,
+        *,
+        inline: int = INLINE,
+        known: Container[int] | None = None,
+    ) -> None:
         self._config = config
+        # Exact keys left unsigned (an index matches them exactly): zero signature, count 0.
+        self._known = known
+        self._signed_rows: list[int] = []
         self._inline = inline
         # With two processes, this one keys while the other signs: the two halves of the
         # work are about even. With more, this one only reads, and the workers do both.
@@ -117,11 +129,12 @@ class Fingerprinter:
         of_raw = np.array(self._of_raw, dtype=np.int64)
         first_raw = np.array(self._first_raw, dtype=np.int64)
         keys = np.fromiter(self._unique, dtype=np.uint64, count=len(self._unique))
-        if not self._signed:
-            empty = Fingerprints(keys, np.empty((0, num_perm), np.uint32), np.empty(0, np.int64))
-            return Distinct(empty, of_raw, first_raw)
-        signatures = np.concatenate([s for s, _ in self._signed])
-        counts = np.concatenate([c for _, c in self._signed])
+        signatures = np.zeros((keys.size, num_perm), np.uint32)
+        counts = np.zeros(keys.size, np.int64)
+        if self._signed:
+            rows = slice(None) if self._known is None else self._signed_rows
+            signatures[rows] = np.concatenate([s for s, _ in self._signed])
+            counts[rows] = np.concatenate([c for _, c in self._signed])
         return Distinct(Fingerprints(keys, signatures, counts), of_raw, first_raw)
 
     def _take(self, keyed: Keyed) -> None:
@@ -135,9 +148,14 @@ class Fingerprinter:
         self._of_raw += rows
         # New rows are given in order of first occurrence: known, known + 1, ...
         following = known
+        skip = self._known
         for position, (text, row) in enumerate(zip(normalized, rows, strict=True)):
             if row == following:
-                self._to_sign.append(text)
+                if skip is None:
+                    self._to_sign.append(text)
+                elif int(keys[position]) not in skip:
+                    self._to_sign.append(text)
+                    self._signed_rows.append(row)
                 self._first_raw.append(taken + position)
                 following += 1
         if len(self._to_sign) >= BATCH:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sized
+from collections.abc import Callable, Container, Iterable, Mapping, Sized
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +55,7 @@ def read_batch(
     jobs: int | None = None,
     progress: Progress | None = None,
     split: SplitMode = "blank",
+    known: Container[int] | None = None,
 ) -> Batch:
     """Read ``pages`` once, as a stream, and fingerprint each distinct raw paragraph.
 
@@ -65,6 +66,7 @@ def read_batch(
     ``split`` chooses how a page's text becomes paragraphs (:func:`split_paragraphs`); a
     mapping with ``"html"`` instead of ``"text"`` is an HTML page, cut into blocks as the CLI
     cuts ``.html`` files.
+    Paragraphs whose exact key is in ``known`` are left unsigned (an index matches them exactly).
 
     Raises:
         InputError: a page is not an ``(id, text)`` pair or a mapping with both, or its id
@@ -79,7 +81,8 @@ def read_batch(
     per_page: list[int] = []
     first_of: dict[str, int] = {}  # page id -> the page that has it
     large = isinstance(pages, Sized) and len(pages) >= LARGE_INPUT
-    with Fingerprinter(config, workers, inline=INLINE_LARGE if large else INLINE) as fingerprinter:
+    inline = INLINE_LARGE if large else INLINE
+    with Fingerprinter(config, workers, inline=inline, known=known) as fingerprinter:
         sent = 0  # raw texts given to the fingerprinter
         for number, page in enumerate(pages, start=1):
             doc_id, text = _page_fields(page, number)

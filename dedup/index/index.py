@@ -245,14 +245,23 @@ class Index:
             start += len(paragraphs)
         return result
 
-    def match_fingerprints(self, prints: Fingerprints) -> list[Match | None]:
+    def held_keys(self) -> set[int]:
+        """Return the exact keys of the paragraphs the index holds now (a copy)."""
+        with self._lock:
+            self._refresh()
+            return set(self._state.entry_of_key)
+
+    def match_fingerprints(self, texts: Sequence[str], prints: Fingerprints) -> list[Match | None]:
         """Return the best matching cluster (or None) of each fingerprinted paragraph. Read-only.
 
-        Every row must be signed (as :func:`dedup.sketch.fingerprint.fingerprint` gives them
-        without ``known``): a row with a zero shingle count is matched exactly only.
+        Args:
+            texts: the raw paragraphs.
+            prints: their fingerprints; rows may be left unsigned for keys of
+                :meth:`held_keys` (they are signed here if a write removed them meanwhile).
         """
         with self._lock:
             self._refresh()
+            prints = self._sign_forgotten([list(texts)], prints)
             return self._state.best_matches(prints)
 
     def get(self, doc_id: str) -> Document:
@@ -280,7 +289,9 @@ class Index:
         with self._lock:
             self._refresh()
             known = self._state.cluster_of_id
-            return {cid: self._summary(cid, known[cid]) for cid in set(cluster_ids) if cid in known}
+            wanted = {cid: known[cid] for cid in set(cluster_ids) if cid in known}
+            self._fetch_texts(wanted.values())
+            return {cid: self._summary(cid, cluster) for cid, cluster in wanted.items()}
 
     def _summary(self, cluster_id: str, cluster: int) -> ClusterSummary:
         state = self._state
@@ -449,6 +460,24 @@ class Index:
         if cluster is None:
             raise UnknownKeyError(f"no cluster {cluster_id!r}; list clusters to find its id")
         return cluster
+
+    def _fetch_texts(self, clusters: Iterable[int]) -> None:
+        """Cache the representative texts of many clusters, reading each document once."""
+        state = self._state
+        rep = state.rep.view()
+        by_doc: dict[str, list[tuple[int, int]]] = {}
+        for cluster in clusters:
+            slot = int(rep[cluster])
+            if slot not in self._texts:
+                doc_id, para = state.representative(cluster)
+                by_doc.setdefault(doc_id, []).append((slot, para))
+        if len(self._texts) + sum(map(len, by_doc.values())) > _TEXT_CACHE:
+            self._texts.clear()
+        with self._store.reading():
+            for doc_id, wanted in by_doc.items():
+                stored = self._store.document(doc_id)
+                for slot, para in wanted:
+                    self._texts[slot] = stored.texts[para] if stored is not None else ""
 
     def _representative_text(self, cluster: int) -> str:
         """The first member's text, read from the store (texts are not kept in memory)."""

@@ -43,7 +43,8 @@ def match_crawl(
     """Match every paragraph of ``pages`` against ``index`` without changing it.
 
     The pages are read as :func:`dedup.cluster` reads them (identical paragraphs collapsed,
-    each distinct one signed once, in ``jobs`` processes); each distinct paragraph then gets
+    each distinct one signed once, in ``jobs`` processes, but for those the index holds
+    exactly, which need no signature); each distinct paragraph then gets
     the answer :meth:`dedup.Index.match` would give it: the cluster of the most similar
     indexed paragraph it matches, with the similarity and containment, or None.
 
@@ -55,7 +56,12 @@ def match_crawl(
         >>> [(m.similarity, found.clusters[m.cluster].docs) for m in found.paragraph_matches()]
         [(1.0, 1)]
     """
-    batch = read_batch(pages, index.config, jobs=jobs, progress=progress)
-    matches = index.match_fingerprints(batch.distinct.prints)
+    # Paragraphs the index holds exactly are not signed: they match by their exact key.
+    batch = read_batch(pages, index.config, jobs=jobs, progress=progress, known=index.held_keys())
+    texts = batch.raw_texts
+    distinct = batch.distinct
+    matches = index.match_fingerprints(
+        [texts[r] for r in distinct.first_raw.tolist()], distinct.prints
+    )
     clusters = index.cluster_summaries(m.cluster for m in matches if m is not None)
     return CrawlMatches(batch, matches, clusters)

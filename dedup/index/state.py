@@ -220,19 +220,30 @@ def pick_best(
     cluster_of: Callable[[int], str],
 ) -> None:
     """Keep, per query row, the matched candidate with the highest (similarity, containment);
-    ties go to the candidate listed first. ``cluster_of(candidate)`` names its cluster."""
+    ties go to the candidate listed first, and a row already in ``found`` keeps its match unless
+    a strictly better one comes. ``cluster_of(candidate)`` names its cluster."""
     if pairs.size == 0:
         return
     scores = score_pairs(
         prints.signatures, prints.counts, pairs, config, others=sigs, other_counts=counts
     )
-    for (row, entry), sim, cont, ok in zip(
-        pairs.tolist(),
-        scores.similarity.tolist(),
-        scores.containment.tolist(),
-        scores.matched.tolist(),
+    kept = np.flatnonzero(scores.matched)
+    if kept.size == 0:
+        return
+    rows = pairs[kept, 0]
+    similarity, containment = scores.similarity[kept], scores.containment[kept]
+    # Per row, the matched pair with the highest (similarity, containment), the first listed
+    # among equals: one sort, rather than a Python comparison per candidate pair.
+    order = np.lexsort((kept, -containment, -similarity, rows))
+    ranked = rows[order]
+    best_of_row = order[np.concatenate(([True], ranked[1:] != ranked[:-1]))]
+    for row, entry, sim, cont in zip(
+        rows[best_of_row].tolist(),
+        pairs[kept[best_of_row], 1].tolist(),
+        similarity[best_of_row].tolist(),
+        containment[best_of_row].tolist(),
         strict=True,
     ):
         best = found.get(row)
-        if ok and (best is None or (sim, cont) > (best.similarity, best.containment)):
+        if best is None or (sim, cont) > (best.similarity, best.containment):
             found[row] = Match(cluster_of(entry), sim, cont)

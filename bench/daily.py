@@ -1,0 +1,156 @@
+"""The daily crawl: `dedup index add` onto a filled store, and `dedup match` against `dedup cluster`.
+
+One generated crawl of 2N pages (same sites, stories and boilerplate throughout) is cut in two:
+the first N pages fill a store (`dedup index build`), the last N are the day's crawl. Every
+timing is a whole `dedup` process, wall clock, started fresh:
+
+- `dedup index add DAILY --data COPY`, each run on a fresh copy of the filled store (the copy is
+  not timed); optionally against the anchor of adding the same pages one by one with
+  ``Index.add`` in one process (what posting them to the service does, without HTTP), whose
+  store must come out identical;
+- `dedup match DAILY --data STORE -o FILE` against `dedup cluster DAILY -o FILE`, alternating
+  run by run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.corpus import Page, default_path, generate, read_jsonl, write_jsonl
+from bench.load_procs import dedup_command
+from bench.report import OUT_DIR, write_json
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _run(*args: str, timeout: float) -> float:
+    """Run ``dedup ARGS``; return its wall seconds."""
+    command, env = dedup_command(REPO, *args)
+    start = time.monotonic()
+    done = subprocess.run(
+        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    seconds = time.monotonic() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"dedup {args[0]} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    return seconds
+
+
+def _crawl(pages: int, seed: int) -> list[Page]:
+    path = default_path(pages, seed)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_jsonl(generate(pages, seed), path)
+    return list(read_jsonl(path))
+
+
+def _one_by_one(store: Path, daily: list[Page], data: Path) -> float:
+    """Add the pages one by one with Index.add on a copy of the store; return the seconds."""
+    from dedup import Index  # noqa: PLC0415 - the anchor runs in this process
+
+    index = Index.open(data)
+    start = time.monotonic()
+    for page in daily:
+        index.add(page.id, page.text)
+    seconds = time.monotonic() - start
+    index.close()
+    return seconds
+
+
+def _dump(data: Path) -> list[tuple[str, tuple[str, ...]]]:
+    from dedup.stores.sqlite import SQLiteStore  # noqa: PLC0415
+
+    store = SQLiteStore(data / "dedup.sqlite3", read_only=True)
+    try:
+        return [(d.id, d.clusters) for d in store.documents()]
+    finally:
+        store.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Time `dedup index add` and `dedup match` against `dedup cluster`.
+
+    Example:
+        python -m bench.daily --pages 5000 --runs 5
+    """
+    parser = argparse.ArgumentParser(prog="python -m bench.daily", description=__doc__)
+    parser.add_argument("--pages", type=int, default=5000, help="pages stored, and pages added")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=2, help="--jobs of every dedup command")
+    parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--anchor", action="store_true", help="also add the pages one by one (slow; one run)"
+    )
+    parser.add_argument("--json", type=Path, default=OUT_DIR / "daily.json")
+    args = parser.parse_args(argv)
+    pages = _crawl(2 * args.pages, args.seed)
+    jobs = ["--jobs", str(args.jobs), "-q"]
+    with tempfile.TemporaryDirectory(prefix="dedup-daily-") as scratch_name:
+        scratch = Path(scratch_name)
+        stored, daily = scratch / "stored.jsonl", scratch / "daily.jsonl"
+        write_jsonl(pages[: args.pages], stored)
+        write_jsonl(pages[args.pages :], daily)
+        store = scratch / "store"
+        build = _run("index", "build", str(stored), "--data", str(store), *jobs, timeout=args.timeout)
+        print(f"index build of {args.pages} pages: {build:.2f} s")
+        adds = []
+        for run in range(args.runs):
+            copy = scratch / f"add-{run}"
+            shutil.copytree(store, copy)
+            adds.append(_run("index", "add", str(daily), "--data", str(copy), *jobs, timeout=args.timeout))
+            print(f"index add run {run + 1}: {adds[-1]:.2f} s")
+        anchor = None
+        if args.anchor:
+            copy = scratch / "one-by-one"
+            shutil.copytree(store, copy)
+            anchor = _one_by_one(store, pages[args.pages :], copy)
+            same = _dump(copy) == _dump(scratch / "add-0")
+            print(f"Index.add one by one: {anchor:.2f} s; stores identical: {same}")
+            if not same:
+                raise RuntimeError("index add and Index.add one by one disagree")
+        matches, clusters = [], []
+        out = scratch / "out.jsonl"
+        for run in range(args.runs):
+            order = ("match", "cluster") if run % 2 == 0 else ("cluster", "match")
+            for command in order:
+                if command == "match":
+                    matches.append(_run("match", str(daily), "--data", str(store), "-o", str(out), *jobs, timeout=args.timeout))  # fmt: skip
+                else:
+                    clusters.append(_run("cluster", str(daily), "-o", str(out), *jobs, timeout=args.timeout))  # fmt: skip
+            print(f"run {run + 1}: match {matches[-1]:.2f} s, cluster {clusters[-1]:.2f} s")
+    result = {
+        "bench": "daily",
+        "pages": args.pages,
+        "seed": args.seed,
+        "runs": args.runs,
+        "jobs": args.jobs,
+        "index_build_s": build,
+        "index_add_s": adds,
+        "median_index_add_s": statistics.median(adds),
+        "one_by_one_s": anchor,
+        "match_s": matches,
+        "cluster_s": clusters,
+        "median_match_s": statistics.median(matches),
+        "median_cluster_s": statistics.median(clusters),
+        "cluster_over_match": statistics.median(clusters) / statistics.median(matches),
+    }
+    print(
+        f"index add {args.pages} onto {args.pages}: median {result['median_index_add_s']:.2f} s; "
+        f"match median {result['median_match_s']:.2f} s, cluster median "
+        f"{result['median_cluster_s']:.2f} s, cluster / match {result['cluster_over_match']:.2f}"
+    )
+    write_json(args.json, result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
