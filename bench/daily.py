@@ -1,4 +1,4 @@
-"""The daily crawl: `dedup index add` onto a filled store, and `dedup match` against `dedup cluster`.
+"""The daily crawl: `dedup index add` onto a filled store; `dedup match` against `dedup cluster`.
 
 One generated crawl of 2N pages (same sites, stories and boilerplate throughout) is cut in two:
 the first N pages fill a store (`dedup index build`), the last N are the day's crawl. Every
@@ -52,9 +52,9 @@ def _crawl(pages: int, seed: int) -> list[Page]:
     return list(read_jsonl(path))
 
 
-def _one_by_one(store: Path, daily: list[Page], data: Path) -> float:
+def _one_by_one(daily: list[Page], data: Path) -> float:
     """Add the pages one by one with Index.add on a copy of the store; return the seconds."""
-    from dedup import Index  # noqa: PLC0415 - the anchor runs in this process
+    from dedup import Index
 
     index = Index.open(data)
     start = time.monotonic()
@@ -66,7 +66,7 @@ def _one_by_one(store: Path, daily: list[Page], data: Path) -> float:
 
 
 def _dump(data: Path) -> list[tuple[str, tuple[str, ...]]]:
-    from dedup.stores.sqlite import SQLiteStore  # noqa: PLC0415
+    from dedup.stores.sqlite import SQLiteStore
 
     store = SQLiteStore(data / "dedup.sqlite3", read_only=True)
     try:
@@ -93,40 +93,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=OUT_DIR / "daily.json")
     args = parser.parse_args(argv)
     pages = _crawl(2 * args.pages, args.seed)
-    jobs = ["--jobs", str(args.jobs), "-q"]
+    common = ["--jobs", str(args.jobs), "-q"]
+
+    def run(*command: str) -> float:
+        return _run(*command, *common, timeout=args.timeout)
+
     with tempfile.TemporaryDirectory(prefix="dedup-daily-") as scratch_name:
         scratch = Path(scratch_name)
         stored, daily = scratch / "stored.jsonl", scratch / "daily.jsonl"
         write_jsonl(pages[: args.pages], stored)
         write_jsonl(pages[args.pages :], daily)
         store = scratch / "store"
-        build = _run("index", "build", str(stored), "--data", str(store), *jobs, timeout=args.timeout)
+        build = run("index", "build", str(stored), "--data", str(store))
         print(f"index build of {args.pages} pages: {build:.2f} s")
         adds = []
-        for run in range(args.runs):
-            copy = scratch / f"add-{run}"
+        for number in range(args.runs):
+            copy = scratch / f"add-{number}"
             shutil.copytree(store, copy)
-            adds.append(_run("index", "add", str(daily), "--data", str(copy), *jobs, timeout=args.timeout))
-            print(f"index add run {run + 1}: {adds[-1]:.2f} s")
+            adds.append(run("index", "add", str(daily), "--data", str(copy)))
+            print(f"index add run {number + 1}: {adds[-1]:.2f} s")
         anchor = None
         if args.anchor:
             copy = scratch / "one-by-one"
             shutil.copytree(store, copy)
-            anchor = _one_by_one(store, pages[args.pages :], copy)
+            anchor = _one_by_one(pages[args.pages :], copy)
             same = _dump(copy) == _dump(scratch / "add-0")
             print(f"Index.add one by one: {anchor:.2f} s; stores identical: {same}")
             if not same:
                 raise RuntimeError("index add and Index.add one by one disagree")
         matches, clusters = [], []
-        out = scratch / "out.jsonl"
-        for run in range(args.runs):
-            order = ("match", "cluster") if run % 2 == 0 else ("cluster", "match")
-            for command in order:
-                if command == "match":
-                    matches.append(_run("match", str(daily), "--data", str(store), "-o", str(out), *jobs, timeout=args.timeout))  # fmt: skip
-                else:
-                    clusters.append(_run("cluster", str(daily), "-o", str(out), *jobs, timeout=args.timeout))  # fmt: skip
-            print(f"run {run + 1}: match {matches[-1]:.2f} s, cluster {clusters[-1]:.2f} s")
+        out = str(scratch / "out.jsonl")
+        for number in range(args.runs):
+            first_match = number % 2 == 0  # alternate which command runs first
+            if first_match:
+                matches.append(run("match", str(daily), "--data", str(store), "-o", out))
+            clusters.append(run("cluster", str(daily), "-o", out))
+            if not first_match:
+                matches.append(run("match", str(daily), "--data", str(store), "-o", out))
+            print(f"run {number + 1}: match {matches[-1]:.2f} s, cluster {clusters[-1]:.2f} s")
     result = {
         "bench": "daily",
         "pages": args.pages,

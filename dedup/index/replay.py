@@ -47,11 +47,7 @@ def load(state: IndexState, store: Store) -> None:
             [keys[i] for i in kept.tolist()], counts[kept], signatures[kept], entry_cluster[kept]
         )
         para_entry = (np.cumsum(live) - 1)[para_entry]
-    start = 0
-    for doc_id, meta, count in zip(skeleton.ids, skeleton.metas, skeleton.counts, strict=True):
-        span = slice(start, start + count)
-        state.attach(doc_id, meta, para_entry[span], para_cluster[span])
-        start += count
+    state.attach_many(skeleton.ids, skeleton.metas, skeleton.counts, para_entry, para_cluster)
 
 
 def replay(state: IndexState, store: Store, changed: list[str]) -> None:

@@ -171,6 +171,46 @@ class IndexState:
         unset = rep[distinct] < 0  # a new cluster's representative is its first paragraph here
         rep[distinct[unset]] = start + first[unset]
 
+    def attach_many(
+        self,
+        doc_ids: Sequence[str],
+        metas: Sequence[dict[str, object] | None],
+        counts: Sequence[int],
+        entries: npt.NDArray[np.int64],
+        clusters: npt.NDArray[np.int64],
+    ) -> None:
+        """:meth:`attach` documents with distinct new ids in one go: ``counts`` paragraphs each,
+        whose entries and clusters follow each other in ``entries`` and ``clusters``."""
+        first, n = len(self.doc_ids), int(entries.size)
+        start = len(self.para_doc)
+        sizes = np.asarray(counts, dtype=np.int64)
+        offsets = np.cumsum(sizes) - sizes
+        self.doc_ids += doc_ids
+        self.documents.update(zip(doc_ids, range(first, first + len(doc_ids)), strict=True))
+        self.doc_slots += [
+            DocSlot(start + offset, count, meta)
+            for offset, count, meta in zip(offsets.tolist(), counts, metas, strict=True)
+        ]
+        para_doc = np.repeat(np.arange(first, first + sizes.size, dtype=np.int64), sizes)
+        self.para_doc.extend(para_doc)
+        self.para_num.extend(np.arange(n, dtype=np.int64) - np.repeat(offsets, sizes))
+        self.para_entry.extend(entries)
+        self.para_cluster.extend(clusters)
+        self.paragraphs += n
+        if n == 0:
+            return
+        refs, size = self.refs.view(), self.size.view()
+        refs += np.bincount(entries, minlength=refs.size).astype(refs.dtype)
+        size += np.bincount(clusters, minlength=size.size).astype(size.dtype)
+        # A cluster counts each document once: the distinct (document, cluster) pairs.
+        pairs = np.unique(para_doc * size.size + clusters)
+        docs = self.docs.view()
+        docs += np.bincount(pairs % size.size, minlength=docs.size).astype(docs.dtype)
+        rep = self.rep.view()
+        distinct, first_slot = np.unique(clusters, return_index=True)
+        unset = rep[distinct] < 0  # a new cluster's representative is its first paragraph
+        rep[distinct[unset]] = start + first_slot[unset]
+
     def detach(self, doc_id: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """Forget a document.
 

@@ -275,6 +275,10 @@ class LSHIndex:
             self._dead = set()
             old = old[~np.isin(old & _LOW, dead)]
             new = new[~np.isin(new & _LOW, dead)]
+        if old.size == 0:  # a bulk load: the band is in the top bits, so one sort does
+            new.sort()
+            self._set(new)
+            return
         if new.size * 4 < old.size:  # a few additions: sort them, insert in one pass
             new.sort()
             self._set(np.insert(old, np.searchsorted(old, new), new))
