@@ -24,8 +24,10 @@ if TYPE_CHECKING:
         StoreError,
         UnknownKeyError,
     )
+    from dedup.index.append import add_pages
     from dedup.index.build import build_index
     from dedup.index.index import AddResult, ClusterInfo, ClusterSummary, Document, Index, Stats
+    from dedup.index.matching import match_crawl
     from dedup.sketch.interop import from_lean_minhash, to_lean_minhash
     from dedup.sketch.match import Match
     from dedup.sketch.minhash import MinHasher, containment_estimate, jaccard_estimate
@@ -63,12 +65,14 @@ _HOMES: dict[str, str] = {
     "Store": "dedup.stores.store",
     "StoreError": "dedup.errors",
     "UnknownKeyError": "dedup.errors",
+    "add_pages": "dedup.index.append",
     "build_index": "dedup.index.build",
     "cluster": "dedup.batch.pipeline",
     "collision_probability": "dedup.sketch.scurve",
     "containment_estimate": "dedup.sketch.minhash",
     "from_lean_minhash": "dedup.sketch.interop",
     "jaccard_estimate": "dedup.sketch.minhash",
+    "match_crawl": "dedup.index.matching",
     "normalize": "dedup.text.normalize",
     "optimal_params": "dedup.sketch.scurve",
     "split_paragraphs": "dedup.text.paragraphs",
@@ -114,12 +118,14 @@ __all__ = [
     "StoreError",
     "UnknownKeyError",
     "__version__",
+    "add_pages",
     "build_index",
     "cluster",
     "collision_probability",
     "containment_estimate",
     "from_lean_minhash",
     "jaccard_estimate",
+    "match_crawl",
     "normalize",
     "optimal_params",
     "split_paragraphs",

@@ -6,13 +6,18 @@ import random
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedup
+from dedup.batch.reader import read_batch
 from dedup.index.append import Appended, add_pages
 from dedup.index.build import build_index
+from dedup.index.lives import lives_without_replacements, walked_lives
+from dedup.index.replay import load
+from dedup.index.state import IndexState
 from dedup.stores.sqlite import SQLiteStore
 from dedup.stores.store import MemoryStore, Store
 
@@ -203,3 +208,22 @@ def test_a_live_id_gets_a_suffix() -> None:
     after = {d.id: d.clusters[0] for d in store.documents()}
     assert after["d"] == first["a"] + "-1"
     assert after["e"] == after["d"]
+
+
+def test_lives_without_replacements_equal_the_walk(generated: Pages) -> None:
+    """The vectorised lives of a crawl that replaces nothing equal the page-by-page walk."""
+    store = _filled(generated[:40], built=True)
+    state = IndexState(dedup.Index(store=store).config)
+    load(state, store)
+    batch = read_batch(generated[40:80], state.config, jobs=1)
+    para_row = batch.distinct.of_raw[batch.para_raw]
+    bounds = np.searchsorted(batch.para_doc, np.arange(len(batch.doc_ids) + 1)).tolist()
+    args = (state, batch.doc_ids, bounds)
+    fast = lives_without_replacements(
+        *args, para_doc=batch.para_doc, para_row=para_row, prints=batch.distinct.prints
+    )
+    walked = walked_lives(*args, para_row, batch.distinct.prints)
+    for name in ("new_rows", "birth", "death", "para_entry"):
+        assert getattr(fast, name).tolist() == getattr(walked, name).tolist(), name
+    for name in ("last_pages", "replaced", "documents", "paragraphs", "page_bounds"):
+        assert getattr(fast, name) == getattr(walked, name), name

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from dedup.arrays.kernels import follow_roots
+from dedup.arrays.kernels import follow_roots, sorted_unique
 from dedup.batch.reader import Batch, PageLike, Progress, read_batch
 from dedup.config import DedupConfig
 from dedup.index.index import Stats
@@ -321,5 +321,5 @@ def shared_records(records: npt.NDArray[np.uint32]) -> npt.NDArray[np.int64]:
     left = np.repeat(np.arange(packed.size), later)
     offset = np.arange(total) - np.repeat(np.cumsum(later) - later, later)
     right = left + 1 + offset
-    pairs = np.unique(ids[left] * n + ids[right])
+    pairs = sorted_unique(ids[left] * n + ids[right])
     return np.stack(np.divmod(pairs, n), axis=1)

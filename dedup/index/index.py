@@ -252,13 +252,8 @@ class Index:
             return set(self._state.entry_of_key)
 
     def match_fingerprints(self, texts: Sequence[str], prints: Fingerprints) -> list[Match | None]:
-        """Return the best matching cluster (or None) of each fingerprinted paragraph. Read-only.
-
-        Args:
-            texts: the raw paragraphs.
-            prints: their fingerprints; rows may be left unsigned for keys of
-                :meth:`held_keys` (they are signed here if a write removed them meanwhile).
-        """
+        """:meth:`match_many` for raw paragraphs already fingerprinted (rows left unsigned for
+        keys of :meth:`held_keys` are signed here if a write removed them meanwhile)."""
         with self._lock:
             self._refresh()
             prints = self._sign_forgotten([list(texts)], prints)
@@ -482,15 +477,9 @@ class Index:
     def _representative_text(self, cluster: int) -> str:
         """The first member's text, read from the store (texts are not kept in memory)."""
         slot = int(self._state.rep.view()[cluster])
-        text = self._texts.get(slot)
-        if text is None:
-            doc_id, para = self._state.representative(cluster)
-            stored = self._store.document(doc_id)
-            text = stored.texts[para] if stored is not None else ""
-            if len(self._texts) >= _TEXT_CACHE:
-                self._texts.clear()
-            self._texts[slot] = text
-        return text
+        if slot not in self._texts:
+            self._fetch_texts([cluster])
+        return self._texts[slot]
 
     def _check_open(self) -> None:
         if self._closed:

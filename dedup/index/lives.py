@@ -10,7 +10,7 @@ import numpy.typing as npt
 from dedup.index.state import IndexState
 from dedup.sketch.fingerprint import Fingerprints
 
-__all__ = ["NEVER", "Lives", "entry_lives"]
+__all__ = ["NEVER", "Lives", "entry_lives", "lives_without_replacements", "walked_lives"]
 
 NEVER = int(np.iinfo(np.int64).max)  # the death of an entry alive at the end
 
@@ -69,8 +69,23 @@ def entry_lives(
         para_row: (n_paragraphs,) int64 row of each paragraph in ``prints``.
         prints: the fingerprints of the crawl's distinct exact keys.
     """
-    walk = _Walk(state, prints.keys.tolist())
     bounds: list[int] = np.searchsorted(para_doc, np.arange(len(doc_ids) + 1)).tolist()
+    if len(set(doc_ids)) == len(doc_ids) and not any(d in state.documents for d in doc_ids):
+        return lives_without_replacements(
+            state, doc_ids, bounds, para_doc=para_doc, para_row=para_row, prints=prints
+        )
+    return walked_lives(state, doc_ids, bounds, para_row, prints)
+
+
+def walked_lives(
+    state: IndexState,
+    doc_ids: list[str],
+    bounds: list[int],
+    para_row: npt.NDArray[np.int64],
+    prints: Fingerprints,
+) -> Lives:
+    """:func:`entry_lives` in the general case: page by page, following reference counts."""
+    walk = _Walk(state, prints.keys.tolist())
     rows: list[int] = para_row.tolist()
     held: dict[str, tuple[int, int]] = {}  # crawl page id -> paragraph span of its last version
     last_page: dict[str, int] = {}
@@ -107,6 +122,40 @@ def entry_lives(
         replaced=replaced,
         documents=documents,
         paragraphs=paragraphs,
+    )
+
+
+def lives_without_replacements(
+    state: IndexState,
+    doc_ids: list[str],
+    bounds: list[int],
+    *,
+    para_doc: npt.NDArray[np.int64],
+    para_row: npt.NDArray[np.int64],
+    prints: Fingerprints,
+) -> Lives:
+    """:func:`entry_lives` when no page replaces another: no entry dies, so each distinct key
+    the state lacks is one new entry, born where it first appears (the rows are in that order)."""
+    m = len(state.keys)
+    held = state.entry_of_key
+    row_entry = np.fromiter(
+        (held.get(key, -1) for key in prints.keys.tolist()), dtype=np.int64, count=len(prints)
+    )
+    new_rows = np.flatnonzero(row_entry < 0)
+    row_entry[new_rows] = m + np.arange(new_rows.size)
+    first_paragraph = np.full(len(prints), -1, dtype=np.int64)
+    first_paragraph[para_row[::-1]] = np.arange(para_row.size - 1, -1, -1)  # first one wins
+    return Lives(
+        doc_ids=doc_ids,
+        page_bounds=bounds,
+        new_rows=new_rows,
+        birth=para_doc[first_paragraph[new_rows]],
+        death=np.full(m + new_rows.size, NEVER, dtype=np.int64),
+        para_entry=row_entry[para_row],
+        last_pages=list(range(len(doc_ids))),
+        replaced=0,
+        documents=len(state.documents) + len(doc_ids),
+        paragraphs=state.paragraphs + int(para_row.size),
     )
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dedup.arrays.column import Column
+from dedup.arrays.kernels import sorted_unique
 from dedup.config import DedupConfig
 from dedup.sketch.fingerprint import Fingerprints
 from dedup.sketch.lsh import LSHIndex
@@ -203,7 +204,7 @@ class IndexState:
         refs += np.bincount(entries, minlength=refs.size).astype(refs.dtype)
         size += np.bincount(clusters, minlength=size.size).astype(size.dtype)
         # A cluster counts each document once: the distinct (document, cluster) pairs.
-        pairs = np.unique(para_doc * size.size + clusters)
+        pairs = sorted_unique(para_doc * size.size + clusters)
         docs = self.docs.view()
         docs += np.bincount(pairs % size.size, minlength=docs.size).astype(docs.dtype)
         rep = self.rep.view()
