@@ -62,6 +62,15 @@ def add_pages(
     Raises:
         IncompatibleSignatureError: the store was made with other signature parameters.
         StoreError: the store cannot be read or written.
+
+    Example:
+        >>> from dedup.stores.store import MemoryStore
+        >>> store = MemoryStore()
+        >>> blurb = "Peru's Congress removed the president on Wednesday and protests spread."
+        >>> _ = add_pages([("a", blurb)], store, jobs=1)
+        >>> added = add_pages([("b", blurb.upper()), ("a", "Gone")], store, jobs=1)
+        >>> added.replaced, added.new_clusters, added.totals.clusters
+        (1, 1, 2)
     """
     config = settle_config(store, config)
     batch = read_batch(pages, config, jobs=jobs, progress=progress)
@@ -74,7 +83,17 @@ def add_pages(
 
 
 class _AppendPlan:
-    """The entries, matches and clusters of a crawl appended to a loaded state."""
+    """The entries, matches and clusters of a crawl appended to a loaded state.
+
+    :func:`dedup.index.build.founders` reproduces page-by-page adding on an empty store: each
+    distinct paragraph joins its best earlier match. On a filled store, with replacements, the
+    same holds with two more facts. The candidates of a new entry are the existing entries and
+    the earlier new ones that are still alive when it arrives; and which entry a paragraph
+    refers to, and when an entry dies, follow from exact keys and page ids alone. So three
+    steps: the entries' lives (:func:`dedup.index.lives.entry_lives`); every new entry's best
+    live earlier match, from the index's own LSH records, in one vectorised pass; then the
+    clusters' names, page by page, since an emptied cluster frees its id.
+    """
 
     def __init__(self, state: IndexState, batch: Batch) -> None:
         self.state = state
