@@ -219,3 +219,25 @@ def test_a_running_service_sees_index_add_and_agrees_with_match(
         served_matches = [p["match"] for result in answers for p in result["paragraphs"]]
         assert [line["match"] for line in lines] == served_matches
         assert any(match is not None for match in served_matches)
+
+
+def test_match_crawl_signs_a_held_paragraph_that_a_write_removed() -> None:
+    """A paragraph left unsigned because the index held it is signed after all when a write
+    removes it before the match: it then matches its near-duplicate by similarity."""
+    from dedup.batch.reader import read_batch
+
+    blurb = (
+        "The river authority opened all six floodgates on Tuesday night after three days of "
+        "heavy rain, and the villages downstream were told to move livestock to higher ground "
+        "at once, before the water reached the old bridge near the market square."
+    )
+    index = dedup.Index()
+    index.add("a", blurb)
+    batch = read_batch([("p", blurb)], index.config, jobs=1, known=index.held_keys())
+    assert batch.distinct.prints.counts.tolist() == [0]  # held: left unsigned
+    index.remove("a")
+    cluster = index.add("b", blurb.replace("heavy", "heavyy")).paragraphs[0].cluster
+    [match] = index.match_fingerprints([blurb], batch.distinct.prints)
+    assert match is not None
+    assert match.cluster == cluster
+    assert match.similarity < 1.0
