@@ -137,7 +137,7 @@ class _AppendPlan:
         rows = lives.new_rows
         n = rows.size
         signatures, counts = prints.signatures[rows], prints.counts[rows]
-        worded = np.flatnonzero(counts > 0)
+        worded = np.flatnonzero(counts != 0)  # negative: character shingles
         config = state.config
         found_u: list[npt.NDArray[np.int64]] = []
         found_v: list[npt.NDArray[np.int64]] = []
