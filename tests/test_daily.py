@@ -150,14 +150,14 @@ def test_match_refuses_to_overwrite_an_input_or_the_store(
     folder = tmp_path / "pages"
     folder.mkdir()
     _jsonl(folder / "a.jsonl", crawl[20:22])
-    for output, inputs in [
-        (daily, [daily]),
-        (folder / "a.jsonl", [folder]),
-        (data / "dedup.sqlite3", [daily]),
+    for output, inputs, message in [
+        (daily, [daily], "names the input file"),
+        (folder / "a.jsonl", [folder], "names the input file"),
+        (data / "dedup.sqlite3", [daily], "would overwrite the store"),
     ]:
         args = ["match", *map(str, inputs), "--data", str(data), "-o", str(output), "-q"]
         assert main(args) == 2
-        assert "would overwrite" in capsys.readouterr().err
+        assert message in capsys.readouterr().err
     assert daily.read_bytes() == text
     assert _digest(data) == before
 

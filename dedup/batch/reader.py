@@ -56,6 +56,7 @@ def read_batch(
     progress: Progress | None = None,
     split: SplitMode = "blank",
     known: Container[int] | None = None,
+    repeated_ids: bool = False,
 ) -> Batch:
     """Read ``pages`` once, as a stream, and fingerprint each distinct raw paragraph.
 
@@ -67,10 +68,11 @@ def read_batch(
     mapping with ``"html"`` instead of ``"text"`` is an HTML page, cut into blocks as the CLI
     cuts ``.html`` files.
     Paragraphs whose exact key is in ``known`` are left unsigned (an index matches them exactly).
+    With ``repeated_ids``, a page id may come again (for an index, where it replaces the page).
 
     Raises:
         InputError: a page is not an ``(id, text)`` pair or a mapping with both, or its id
-            was already given to an earlier page.
+            was already given to an earlier page (unless ``repeated_ids``).
     """
     split = check_split(split)
     workers = check_jobs(jobs)
@@ -86,7 +88,7 @@ def read_batch(
         sent = 0  # raw texts given to the fingerprinter
         for number, page in enumerate(pages, start=1):
             doc_id, text = _page_fields(page, number)
-            if first_of.setdefault(doc_id, number) != number:
+            if not repeated_ids and first_of.setdefault(doc_id, number) != number:
                 raise InputError(
                     f"page {number}: id {doc_id!r} was already given to page "
                     f"{first_of[doc_id]}; give every page its own id"

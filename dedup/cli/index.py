@@ -101,7 +101,7 @@ def run_add(args: argparse.Namespace) -> int:
         print(
             f"added {added.pages} pages ({added.replaced} replacing stored ones), "
             f"{added.paragraphs} paragraphs, {added.new_clusters} new clusters; {args.data} "
-            f"holds {totals.documents} documents, {totals.paragraphs} paragraphs, "
-            f"{totals.clusters} clusters"
+            f"holds {totals.documents} documents, {totals.paragraphs} paragraphs "
+            f"({totals.clusters} clusters of repeats, {totals.singletons} single paragraphs)"
         )
     return EXIT_OK

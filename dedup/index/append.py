@@ -30,7 +30,8 @@ class Appended:
         pages: pages read from the crawl.
         replaced: pages whose id the store (or an earlier page of the crawl) already held.
         paragraphs: paragraphs read from the crawl.
-        new_clusters: clusters the crawl founded (some may have emptied again by the end).
+        new_clusters: clusters the crawl founded, singletons included (some may have emptied
+            again by the end).
         totals: the sizes of the index after the write.
     """
 
@@ -69,11 +70,11 @@ def add_pages(
         >>> blurb = "Peru's Congress removed the president on Wednesday and protests spread."
         >>> _ = add_pages([("a", blurb)], store, jobs=1)
         >>> added = add_pages([("b", blurb.upper()), ("a", "Gone")], store, jobs=1)
-        >>> added.replaced, added.new_clusters, added.totals.clusters
-        (1, 1, 2)
+        >>> added.replaced, added.new_clusters, added.totals.clusters, added.totals.singletons
+        (1, 1, 0, 2)
     """
     config = settle_config(store, config)
-    batch = read_batch(pages, config, jobs=jobs, progress=progress)
+    batch = read_batch(pages, config, jobs=jobs, progress=progress, repeated_ids=True)
     with store.writing():
         state = IndexState(config)
         load(state, store)
@@ -237,17 +238,24 @@ class _AppendPlan:
             replaced=lives.replaced,
             paragraphs=int(self.batch.para_raw.size),
             new_clusters=int(self.founders.size),
-            totals=Stats(lives.documents, lives.paragraphs, len(self.cluster_ids.live)),
+            totals=Stats(
+                lives.documents,
+                lives.paragraphs,
+                self.cluster_ids.repeats,
+                self.cluster_ids.singletons,
+            ),
         )
 
 
 class _ClusterNames(list[str]):
     """Cluster ids by cluster number (existing first, then the founded ones), with the set of
-    ids live at the end."""
+    ids live at the end and the sizes of the clusters then."""
 
-    def __init__(self, names: list[str], live: set[str]) -> None:
+    def __init__(self, names: list[str], live: set[str], sizes: list[int]) -> None:
         super().__init__(names)
         self.live = live
+        self.repeats = sum(1 for size in sizes if size >= 2)
+        self.singletons = sum(1 for size in sizes if size == 1)
 
 
 def _name_clusters(
@@ -290,7 +298,7 @@ def _name_clusters(
             if size[cluster] == 0:
                 live.discard(names[cluster])
         held[doc_id] = page
-    return _ClusterNames(names, live)
+    return _ClusterNames(names, live, size)
 
 
 def _old_clusters(
