@@ -227,3 +227,16 @@ def test_lives_without_replacements_equal_the_walk(generated: Pages) -> None:
         assert getattr(fast, name).tolist() == getattr(walked, name).tolist(), name
     for name in ("last_pages", "replaced", "documents", "paragraphs", "page_bounds"):
         assert getattr(fast, name) == getattr(walked, name), name
+
+
+def test_split_lines_as_index_add_splits_them(generated: Pages) -> None:
+    """With split="lines", every line is a paragraph, for the batch as for Index.add."""
+    lines = [(d, t.replace("\n\n", "\n")) for d, t in generated[:60]]
+    one_by_one = _filled(lines[:30], built=True)
+    index = dedup.Index(store=one_by_one)
+    for doc_id, text in lines[30:]:
+        index.add(doc_id, text, split="lines")
+    batched = _filled(lines[:30], built=True)
+    appended = add_pages(lines[30:], batched, jobs=1, split="lines")
+    assert _dump(batched) == _dump(one_by_one)
+    assert appended.paragraphs > 30 * 10

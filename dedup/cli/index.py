@@ -92,7 +92,14 @@ def run_add(args: argparse.Namespace) -> int:
     try:
         with progress(args, "adding") as step:
             pages = ((page.id, page.text) for page in reader)
-            added = add_pages(pages, store, config_from(args), jobs=args.jobs, progress=step)
+            added = add_pages(
+                pages,
+                store,
+                config_from(args),
+                jobs=args.jobs,
+                progress=step,
+                split=getattr(args, "split", "blank"),
+            )
     finally:
         store.close()
     report_skipped(reader)

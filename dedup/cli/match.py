@@ -59,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         with progress(args, "matching") as step:
             pages = ((page.id, page.text) for page in reader)
-            found = match_crawl(pages, index, jobs=args.jobs, progress=step)
+            found = match_crawl(
+                pages, index, jobs=args.jobs, progress=step, split=getattr(args, "split", "blank")
+            )
     finally:
         index.close()
     report_skipped(reader)

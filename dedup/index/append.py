@@ -18,6 +18,7 @@ from dedup.index.state import IndexState
 from dedup.sketch.match import score_pairs
 from dedup.stores.settings import settle_config
 from dedup.stores.store import Store, StoredDocument, StoredEntry
+from dedup.text.paragraphs import SplitMode
 
 __all__ = ["Appended", "add_pages", "shared_records"]
 
@@ -49,6 +50,7 @@ def add_pages(
     *,
     jobs: int | None = None,
     progress: Progress | None = None,
+    split: SplitMode = "blank",
 ) -> Appended:
     """Add a crawl to ``store`` with the batch core, in one transaction.
 
@@ -58,7 +60,8 @@ def add_pages(
     similarity then containment, ties to the earliest entry), or founds one, and a page whose
     id is already stored (or came earlier in the crawl) replaces it. The crawl is read and
     fingerprinted before the store's write lock is taken; the plan is made and written under
-    it, so a service sharing the store waits only for that, then replays the write.
+    it, so a service sharing the store waits only for that, then replays the write. ``split``
+    cuts the pages as :meth:`dedup.Index.add` cuts them with the same ``split``.
 
     Raises:
         IncompatibleSignatureError: the store was made with other signature parameters.
@@ -74,7 +77,7 @@ def add_pages(
         (1, 1, 0, 2)
     """
     config = settle_config(store, config)
-    batch = read_batch(pages, config, jobs=jobs, progress=progress, repeated_ids=True)
+    batch = read_batch(pages, config, jobs=jobs, progress=progress, split=split, repeated_ids=True)
     with store.writing():
         state = IndexState(config)
         load(state, store)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from dedup.batch.reader import Batch, PageLike, Progress, read_batch
 from dedup.index.index import ClusterSummary, Index
 from dedup.sketch.match import Match
+from dedup.text.paragraphs import SplitMode
 
 __all__ = ["CrawlMatches", "match_crawl"]
 
@@ -39,6 +40,7 @@ def match_crawl(
     *,
     jobs: int | None = None,
     progress: Progress | None = None,
+    split: SplitMode = "blank",
 ) -> CrawlMatches:
     """Match every paragraph of ``pages`` against ``index`` without changing it.
 
@@ -57,7 +59,9 @@ def match_crawl(
         [(1.0, 1)]
     """
     # Paragraphs the index holds exactly are not signed: they match by their exact key.
-    batch = read_batch(pages, index.config, jobs=jobs, progress=progress, known=index.held_keys())
+    batch = read_batch(
+        pages, index.config, jobs=jobs, progress=progress, split=split, known=index.held_keys()
+    )
     texts = batch.raw_texts
     distinct = batch.distinct
     matches = index.match_fingerprints(
