@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest bench bench-service wrk serve clean
+.PHONY: demo test lint typecheck pytest bench bench-service bench-redis wrk redis-server serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[html]" --group dev
+	$(BIN)/python -m pip install -q -e ".[html,redis]" --group dev
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
@@ -29,7 +29,7 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy dedup service bench tests
 
-pytest: $(VENV)/.installed-dev wrk
+pytest: $(VENV)/.installed-dev wrk redis-server
 	$(BIN)/pytest -q
 
 # wrk (Debian's package) drives the service load benchmark; installed when we may (root + apt).
@@ -38,6 +38,14 @@ wrk:
 		{ apt-get install -y -qq wrk >/dev/null 2>&1 || \
 		  { apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; }; }; } || \
 		echo "note: wrk is not installed (apt-get install wrk); its benchmark test is skipped"
+
+# redis-server (Debian's package) backs the tests of the Redis store; installed when we may.
+redis-server:
+	@command -v redis-server >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get -o DPkg::Lock::Timeout=600 install -y -qq redis-server >/dev/null 2>&1 || \
+		  { apt-get update -qq >/dev/null && \
+		    apt-get -o DPkg::Lock::Timeout=600 install -y -qq redis-server >/dev/null; }; }; } || \
+		echo "note: redis-server is not installed (apt-get install redis-server); its tests are skipped"
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.cluster --pages 1000 --runs 3

@@ -7,7 +7,8 @@ DedupError
  ├── DuplicateKeyError (KeyError)         an id that must be new already exists
  ├── UnknownKeyError (KeyError)           an id that must exist does not
  └── StoreError (OSError)                 the persistent store cannot be opened or written
-      └── StorageFullError                the store's disk is full: nothing was written
+      ├── StorageFullError                the store's disk is full: nothing was written
+      └── WriteConflictError              another writer committed first; plan the write again
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = [
     "StorageFullError",
     "StoreError",
     "UnknownKeyError",
+    "WriteConflictError",
 ]
 
 
@@ -68,3 +70,7 @@ class StoreError(DedupError, OSError):
 class StorageFullError(StoreError):
     """The store's disk (or quota) is full: the write was refused whole; retry once space is
     freed."""
+
+
+class WriteConflictError(StoreError):
+    """Another writer changed a shared store since this one read it: replay and plan again."""

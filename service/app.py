@@ -14,8 +14,9 @@ from functools import partial
 import orjson
 from aiohttp import web
 
-from dedup.errors import DedupError
+from dedup.errors import DedupError, StoreError
 from dedup.index.index import Index
+from dedup.stores.url import open_store
 from service.batcher import Batcher, Bounds
 from service.handlers import ROUTES
 from service.jobs import ExecutorJobs
@@ -108,9 +109,7 @@ async def _index_context(app: web.Application) -> AsyncIterator[None]:
     loop = asyncio.get_running_loop()
     try:
         # Rebuilding the index from a large store takes seconds: keep the loop free meanwhile.
-        index = await loop.run_in_executor(
-            executor, Index.open, settings.data, settings.dedup_config()
-        )
+        index = await loop.run_in_executor(executor, _open_index, settings)
     except BaseException:
         executor.shutdown(wait=False)
         raise
@@ -151,13 +150,43 @@ async def _follow(stats: StatsCache, executor: ThreadPoolExecutor, jobs: Executo
     """Replay other processes' writes to the store every second, so that ``/healthz`` and
     ``/metrics`` (which read the cached sizes) lag by at most that, and requests rarely wait
     for a replay. Alone on the store, each look is one cheap query. It runs as a counted job:
-    it takes the index lock."""
+    it takes the index lock. It also tells ``/healthz`` whether the store answers, and logs
+    when it stops and starts answering again."""
     while True:
         await asyncio.sleep(FOLLOW_INTERVAL)
+        was_reachable = stats.reachable
         try:
             await jobs.run(executor, stats.refresh)
+        except StoreError as exc:
+            if was_reachable:
+                log.error(
+                    "the store cannot be reached: %s",
+                    exc,
+                    extra={"fields": {"event": "store_down"}},
+                )
         except DedupError:
             log.exception("cannot read the other workers' writes", extra={"fields": {}})
+        else:
+            if not was_reachable:
+                log.info("the store answers again", extra={"fields": {"event": "store_up"}})
+
+
+def _open_index(settings: ServiceSettings) -> Index:
+    """Open the store, warn about server settings that can lose acknowledged writes, and
+    load the index from it."""
+    location = settings.store_location()
+    store = open_store(location)
+    try:
+        for warning in store.durability():
+            log.warning(
+                "%s",
+                warning,
+                extra={"fields": {"event": "store_durability", "store": str(location)}},
+            )
+        return Index(settings.dedup_config(), store)
+    except BaseException:
+        store.close()
+        raise
 
 
 def _write_bounds(settings: ServiceSettings) -> Bounds:

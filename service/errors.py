@@ -74,6 +74,7 @@ _HEADERS: dict[str, dict[str, str]] = {
     "unauthorized": {"WWW-Authenticate": "Bearer"},
     "overloaded": {"Retry-After": "1"},
     "storage_full": {"Retry-After": str(STORAGE_FULL_RETRY)},
+    "store_unavailable": {"Retry-After": "1"},
 }
 
 
@@ -154,7 +155,7 @@ def failure_response(request: web.Request, exc: Exception) -> web.Response:
                 if not shown:
                     log.error("store failure on %s %s", request.method, request.path, exc_info=exc)
                 message = str(exc) if shown else "the store cannot be used now; try again later"
-                return error_response(status, code, message)
+                return error_response(status, code, message, _HEADERS.get(code))
     # the last line of defence: log, answer 500
     return _internal(request, exc)
 

@@ -178,17 +178,22 @@ async def get_cluster(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """GET /healthz: liveness and index sizes, without waiting for the index lock."""
-    stats = request.app[STATS].current
-    return _json(
-        {
-            "status": "ok",
-            "documents": stats.documents,
-            "paragraphs": stats.paragraphs,
-            "clusters": stats.clusters,
-            "singletons": stats.singletons,
-        }
-    )
+    """GET /healthz: liveness, index sizes and the store's kind and reachability, without
+    waiting for the index lock; 503 while the store cannot be reached."""
+    cache = request.app[STATS]
+    stats = cache.current
+    body = {
+        "status": "ok" if cache.reachable else "store_unavailable",
+        "documents": stats.documents,
+        "paragraphs": stats.paragraphs,
+        "clusters": stats.clusters,
+        "singletons": stats.singletons,
+        "store": {
+            "kind": request.app[SETTINGS].store_location().kind,
+            "reachable": cache.reachable,
+        },
+    }
+    return _json(body) if cache.reachable else _json(body, status=503)
 
 
 async def metrics(request: web.Request) -> web.Response:

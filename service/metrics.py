@@ -9,6 +9,7 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from dedup.errors import StoreError
 from dedup.index.index import Index, Stats
 from service.settings import MULTIPROCESS_DIR
 
@@ -30,13 +31,24 @@ class StatsCache:
         self._index = index
         self._lock = threading.Lock()
         self.current: Stats = index.stats()
+        # Whether the store answered the last refresh (the service refreshes every second).
+        self.reachable = True
         self.listeners: list[Callable[[Stats], None]] = []
 
     def refresh(self) -> Stats:
         """Read the index sizes again (blocks while a write holds the index lock) and pass
-        them to the listeners."""
+        them to the listeners.
+
+        Raises:
+            StoreError: the store cannot be reached (:attr:`reachable` turns False).
+        """
         with self._lock:
-            self.current = self._index.stats()
+            try:
+                self.current = self._index.stats()
+            except StoreError:
+                self.reachable = False
+                raise
+            self.reachable = True
             for listener in self.listeners:
                 listener(self.current)
             return self.current

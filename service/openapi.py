@@ -190,11 +190,17 @@ def _schemas(settings: ServiceSettings) -> dict[str, Json]:
         },
         "Health": _obj(
             {
-                "status": {"const": "ok"},
+                "status": {"enum": ["ok", "store_unavailable"]},
                 "documents": _COUNT,
                 "paragraphs": _COUNT,
                 "clusters": {**_COUNT, "description": "Clusters of two or more paragraphs."},
                 "singletons": {**_COUNT, "description": "Paragraphs that repeat nothing."},
+                "store": _obj(
+                    {
+                        "kind": {"enum": ["sqlite", "redis"]},
+                        "reachable": {"type": "boolean"},
+                    }
+                ),
             }
         ),
     }
@@ -341,7 +347,10 @@ def build_openapi(settings: ServiceSettings) -> Json:
             "get": _operation(
                 "healthz",
                 "Liveness and index sizes; answers at once, even during a large write.",
-                {"200": _json(_ref("Health"), "Alive.")},
+                {
+                    "200": _json(_ref("Health"), "Alive, and the store answers."),
+                    "503": _json(_ref("Health"), "Alive, but the store cannot be reached."),
+                },
                 (),
             )
         },

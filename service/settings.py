@@ -7,10 +7,13 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from dedup.config import DedupConfig, default_values
 from dedup.errors import ConfigError
+
+if TYPE_CHECKING:
+    from dedup.stores.url import StoreLocation
 
 __all__ = [
     "ID_MAX_CHARS",
@@ -111,7 +114,19 @@ _STORES = "the store's"
 # tests are all derived from it. A flag beats the environment, which beats the default.
 SETTINGS: tuple[Setting, ...] = (
     Setting(
-        "data", "--data", "DEDUP_DATA", None, "directory of the SQLite store", shown="required"
+        "data",
+        "--data",
+        "DEDUP_DATA",
+        None,
+        "directory of the SQLite store",
+        shown="required, or --store",
+    ),
+    Setting(
+        "store",
+        "--store",
+        "DEDUP_STORE",
+        None,
+        "the index store instead of --data: redis://HOST:PORT/DB, sqlite:///DIR or a directory",
     ),
     Setting("host", "--host", "DEDUP_HOST", "127.0.0.1", "address to bind; loopback by default"),
     Setting("port", "--port", "DEDUP_PORT", 8080, "TCP port to bind (0 picks a free one)", _int),
@@ -300,7 +315,8 @@ class ServiceSettings:
         dedup.errors.ConfigError: max_batch=0 is outside [1, 100000]; use --max-batch or ...
     """
 
-    data: Path
+    data: Path | None = None
+    store: str | None = None
     host: str = "127.0.0.1"
     port: int = 8080
     token: str | None = None
@@ -323,8 +339,13 @@ class ServiceSettings:
     short_length_ratio: float | None = None
 
     def __post_init__(self) -> None:
-        if not str(self.data):
+        if self.data is not None and self.store is not None:
+            raise ConfigError("both --data and --store name a store; pass one of them")
+        if self.data is not None and not str(self.data):
             raise ConfigError("the data directory is empty; pass --data DIR or set DEDUP_DATA")
+        if self.data is None and self.store is None:
+            raise ConfigError("no store; pass --data DIR or --store URL (or set DEDUP_DATA)")
+        self.store_location()  # validates a --store URL now rather than at start-up
         if not self.host:
             raise ConfigError("the host is empty; pass --host 127.0.0.1 or set DEDUP_HOST")
         if self.token is not None and (not self.token or self.token != self.token.strip()):
@@ -342,6 +363,16 @@ class ServiceSettings:
                 "use --shutdown-timeout or DEDUP_SHUTDOWN_TIMEOUT"
             )
         self.dedup_config()  # validates the tuning settings now rather than at start-up
+
+    def store_location(self) -> StoreLocation:
+        """Return the store that ``--store`` or ``--data`` names.
+
+        Raises:
+            ConfigError: the ``--store`` value is not a store URL or a directory.
+        """
+        from dedup.stores.url import parse_store  # noqa: PLC0415 - dedup --help stays light
+
+        return parse_store(self.store if self.store is not None else str(self.data))
 
     def dedup_config(self) -> DedupConfig | None:
         """Return the DedupConfig the tuning settings ask for, or None to use the store's own.
@@ -404,8 +435,9 @@ def settings_from_args(
             values[setting.name] = setting.parse(raw) if isinstance(raw, str) else raw
         except ConfigError as exc:
             raise ConfigError(f"{source}: {exc}") from None
-    if "data" not in values:
-        raise ConfigError("no data directory; pass --data DIR or set DEDUP_DATA")
-    values["data"] = Path(str(values["data"]))
+    if "data" not in values and "store" not in values:
+        raise ConfigError("no data directory; pass --data DIR (or --store URL) or set DEDUP_DATA")
+    if "data" in values:
+        values["data"] = Path(str(values["data"]))
     known = {f.name for f in fields(ServiceSettings)}
     return ServiceSettings(**{k: v for k, v in values.items() if k in known})  # type: ignore[arg-type]

@@ -33,6 +33,7 @@ def test_importing_the_cli_loads_no_heavy_module() -> None:
         "dedup.cli.clean",
         "dedup.cli.index",
         "dedup.cli.match",
+        "dedup.cli.store",
         "dedup.config",
         "dedup.errors",
         "dedup.sketch",

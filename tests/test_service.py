@@ -99,13 +99,14 @@ async def get_json(client: Client, path: str, status: int = 200) -> dict[str, An
 
 
 async def test_healthz_on_an_empty_store(client: Client) -> None:
-    """/healthz answers ok with zero sizes on a new store."""
+    """/healthz answers ok with zero sizes and the store's kind on a new store."""
     assert await get_json(client, "/healthz") == {
         "status": "ok",
         "documents": 0,
         "paragraphs": 0,
         "clusters": 0,
         "singletons": 0,
+        "store": {"kind": "sqlite", "reachable": True},
     }
 
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from dedup.cli.options import (
     EXIT_OK,
     add_input_options,
+    add_store_options,
     config_from,
     existing_store,
     one_pass_reader,
     progress,
     report_skipped,
+    store_from,
 )
 
 __all__ = ["add_command", "run_add", "run_build"]
@@ -35,12 +36,11 @@ def add_command(commands: Any) -> None:
         "their ids are those the service would give when sent the pages one by one, in\n"
         "input order; the batch core gets there far faster.",
         epilog="Example: dedup index build crawl.jsonl --data ./dedup-data && "
-        "dedup serve --data ./dedup-data",
+        "dedup serve --data ./dedup-data\n"
+        "         dedup index build crawl.jsonl --store redis://127.0.0.1:6379/0",
     )
     add_input_options(build)
-    build.add_argument(
-        "--data", required=True, metavar="DIR", help="the store directory (created if missing)"
-    )
+    add_store_options(build)
     build.set_defaults(handler=run_build, outputs=("data",))
     add = index_commands.add_parser(
         "add",
@@ -58,13 +58,13 @@ def add_command(commands: Any) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    """Bulk-load the inputs into the (empty) store in ``--data``."""
+    """Bulk-load the inputs into the (empty) store that ``--store`` or ``--data`` names."""
     from dedup.index.build import build_index  # noqa: PLC0415 - loaded when the command runs
-    from dedup.index.index import STORE_FILE  # noqa: PLC0415
-    from dedup.stores.sqlite import SQLiteStore  # noqa: PLC0415
+    from dedup.stores.url import open_store, parse_store  # noqa: PLC0415
 
+    location = parse_store(store_from(args))
     reader = one_pass_reader(args)
-    store = SQLiteStore(Path(args.data) / STORE_FILE)
+    store = open_store(location)
     try:
         with progress(args, "indexing") as step:
             pages = ((page.id, page.text) for page in reader)
@@ -76,7 +76,7 @@ def run_build(args: argparse.Namespace) -> int:
         print(
             f"indexed {stats.documents} documents, {stats.paragraphs} paragraphs "
             f"({stats.clusters} clusters of repeats, {stats.singletons} single paragraphs) "
-            f"into {args.data}"
+            f"into {args.data if args.data is not None else location}"
         )
     return EXIT_OK
 

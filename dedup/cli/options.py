@@ -25,6 +25,7 @@ __all__ = [
     "ProgressBar",
     "add_input_options",
     "add_min_docs",
+    "add_store_options",
     "check_outputs",
     "check_overwrite",
     "cluster_pages",
@@ -35,6 +36,7 @@ __all__ = [
     "positive_int",
     "progress",
     "report_skipped",
+    "store_from",
     "warn",
 ]
 
@@ -156,6 +158,24 @@ def add_min_docs(parser: argparse.ArgumentParser) -> None:
         metavar="K",
         help="only clusters spanning at least K distinct pages (default 1)",
     )
+
+
+def add_store_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--store URL`` and its older form ``--data DIR``: one of them is required."""
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--store",
+        metavar="URL",
+        help="the index store: redis://HOST:PORT/DB, sqlite:///DIR or a directory",
+    )
+    where.add_argument(
+        "--data", metavar="DIR", help="the SQLite store's directory (as --store DIR)"
+    )
+
+
+def store_from(args: argparse.Namespace) -> str:
+    """The store that ``--store`` or ``--data`` names."""
+    return str(args.store if args.store is not None else args.data)
 
 
 def config_from(args: argparse.Namespace) -> DedupConfig | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import bisect
+import random
 import threading
+import time
 from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -20,6 +22,7 @@ from dedup.errors import (
     DuplicateKeyError,
     StoreError,
     UnknownKeyError,
+    WriteConflictError,
 )
 from dedup.index.plan import Assigned, Plan
 from dedup.index.replay import load, replay
@@ -29,6 +32,7 @@ from dedup.sketch.match import Match
 from dedup.stores.settings import config_settings, settle_config
 from dedup.stores.sqlite import SQLiteStore
 from dedup.stores.store import MemoryStore, Store
+from dedup.stores.url import STORE_FILE
 from dedup.text.paragraphs import SplitMode, check_split, split_paragraphs
 
 __all__ = [
@@ -43,7 +47,8 @@ __all__ = [
     "Stats",
 ]
 
-STORE_FILE = "dedup.sqlite3"
+# Plans of one write before it gives up on a store that other writers keep changing.
+_COMMIT_ATTEMPTS = 64
 # Representative texts cached by paragraph slot (slots are never reused, so never stale).
 _TEXT_CACHE = 65536
 
@@ -497,25 +502,41 @@ class Index:
         """Plan a write against the latest state under the store's write lock, write it, then
         apply it to memory.
 
-        If the store refuses the write, memory keeps only what other processes wrote and the
-        error propagates.
+        A store without a write lock (Redis) refuses a plan made against a state that another
+        writer has since changed (:class:`WriteConflictError`): the other writer's change is
+        replayed and the write planned again, so each write is planned against exactly the
+        state it is committed on. If the store refuses the write otherwise, memory keeps only
+        what other processes wrote and the error propagates.
         """
         store = self._store
-        with self._lock:
-            self._check_open()
-            with store.writing():
-                replay(self._state, store, store.changes())
-                plan = Plan(self._state)
-                build(plan)
-                written = {d.id for d in plan.documents}
-                store.write(
-                    plan.stored_documents(),
-                    [d for d in plan.removed if d not in written],
-                    plan.new_entries,
-                    plan.dropped_keys(),
-                )
-            plan.apply()
-        return plan
+        for attempt in range(_COMMIT_ATTEMPTS):
+            with self._lock:
+                self._check_open()
+                with store.writing():
+                    replay(self._state, store, store.changes())
+                    plan = Plan(self._state)
+                    build(plan)
+                    written = {d.id for d in plan.documents}
+                    committed = True
+                    try:
+                        store.write(
+                            plan.stored_documents(),
+                            [d for d in plan.removed if d not in written],
+                            plan.new_entries,
+                            plan.dropped_keys(),
+                        )
+                    except WriteConflictError:
+                        committed = False
+                if committed:
+                    plan.apply()
+                    return plan
+            # Back off a random while, longer after each conflict, so two busy writers
+            # stop colliding.
+            time.sleep(random.uniform(0.0, 0.0005 * 2 ** min(attempt, 7)))
+        raise StoreError(
+            f"other writers changed the store {_COMMIT_ATTEMPTS} times while this write was "
+            "planned; try again later"
+        )
 
 
 def _parse_cursor(cursor: str | None) -> tuple[int, str] | None:

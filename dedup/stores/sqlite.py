@@ -316,6 +316,10 @@ class SQLiteStore:
     def _data_version(self) -> int:
         return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
+    def durability(self) -> list[str]:
+        """Every commit is synchronous (WAL, ``synchronous=FULL``): nothing to warn about."""
+        return []
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

@@ -129,7 +129,17 @@ class Store(Protocol):
         dropped_entries: Sequence[int],
     ) -> None:
         """Apply one atomic change: delete documents, put (insert or replace) documents, and
-        add or drop fingerprints. Durable when it returns (or when :meth:`writing` ends)."""
+        add or drop fingerprints. Durable when it returns (or when :meth:`writing` ends).
+
+        Raises:
+            WriteConflictError: (a store without a write lock, such as Redis) another writer
+                committed since this one's last :meth:`changes`; nothing was written. Replay
+                and plan the write again.
+        """
+        ...
+
+    def durability(self) -> list[str]:
+        """Return the store's settings that can lose acknowledged writes (empty when none)."""
         ...
 
     def close(self) -> None:
@@ -220,6 +230,10 @@ class MemoryStore:
             self._entries.pop(key, None)
         for entry in new_entries:
             self._entries[entry.key] = entry
+
+    def durability(self) -> list[str]:
+        """A memory store loses everything at exit, as callers of it expect."""
+        return []
 
     def close(self) -> None:
         """Nothing to release."""

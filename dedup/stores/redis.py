@@ -1,0 +1,563 @@
+"""The Redis store: one index shared by service replicas on several machines.
+
+Design: each replica keeps the whole index in memory (as a SQLite process does) and follows a
+change log in Redis. Redis holds the source of truth and the log; the buckets and the matching
+stay in each replica's numpy columns, so a match costs one Redis round trip (is the log where
+I left it?) and no bucket look-ups over the network.
+
+Keys, under a prefix (``dedup`` unless the URL says ``?prefix=NAME``):
+
+- ``P:seq``: the number of the last change (an integer string);
+- ``P:docs``: sorted set, document id -> change number of its last put (insertion order);
+- ``P:changes``: sorted set, document id -> number of its last change, put or delete (the log:
+  one member per id, as the SQLite store's ``changes`` table);
+- ``P:d:ID``: a document without texts: ``<u4 n, <u4 m``, the ``n`` exact keys (``<u8``), then
+  ``m`` bytes of JSON ``[meta, [cluster, ...]]``;
+- ``P:t:ID``: its paragraphs' texts, a JSON list;
+- ``P:e``: hash, exact key (8 bytes) -> ``<u4`` shingle count and the ``<u4`` signature;
+- ``P:settings``: hash of the settings a store records; ``P:w:TOKEN``: a committed write's
+  number, kept a minute, so that a write retried after a lost reply is not applied twice.
+
+Writes are optimistic: a replica replays the log, plans its write against that state, and sends
+the plan to a Lua script that applies it only if ``P:seq`` is still the number the replica
+replayed to. Otherwise nothing is written and :class:`dedup.errors.WriteConflictError` makes the
+index replay the other writer's change and plan again. So two replicas that ingest
+near-duplicates of one new paragraph at once found one cluster, as one after the other would;
+there is no lock to be left held by a replica that dies.
+
+Following: :meth:`RedisStore.changes` runs a Lua script that returns, in one atomic step, the
+ids changed since the replica's position, their current documents and the fingerprints of
+their paragraphs. The replay that follows reads those (Redis has no snapshot for several
+commands; one script is one). A replica sees another's acknowledged write on its next request:
+each request asks ``GET P:seq`` first.
+
+Durability is Redis's: acknowledged writes survive a crash with ``appendonly yes`` and
+``appendfsync always``; :meth:`RedisStore.durability` says when the server is set otherwise.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from functools import partial
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
+
+from dedup.errors import StoreError, WriteConflictError
+from dedup.stores.store import Skeleton, StoredDocument, StoredEntry, fingerprint_arrays
+
+__all__ = ["RedisStore"]
+
+# Ids a follow step reads at most (one Lua script; larger backlogs take several steps).
+_FOLLOW_STEP = 512
+# Documents or fingerprints per pipelined read when a replica loads the whole index.
+_LOAD_STEP = 2000
+# Seconds a committed write's token is kept to recognise a retried command.
+_TOKEN_TTL = 60
+_HEADER = struct.Struct("<II")
+
+_COMMIT = """
+local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
+local done = redis.call('GET', KEYS[5])
+if done then return {1, tonumber(done)} end
+if seq ~= tonumber(ARGV[1]) then return {0, seq} end
+local p = ARGV[2]
+local nd, np, nx, nn = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local at = 6
+for i = 1, nd do
+  local id = ARGV[at + i]
+  redis.call('DEL', p .. 'd:' .. id, p .. 't:' .. id)
+  redis.call('ZREM', KEYS[2], id)
+  seq = seq + 1
+  redis.call('ZADD', KEYS[3], seq, id)
+end
+at = at + nd
+for i = 0, np - 1 do
+  local id = ARGV[at + 3 * i + 1]
+  redis.call('SET', p .. 'd:' .. id, ARGV[at + 3 * i + 2])
+  redis.call('SET', p .. 't:' .. id, ARGV[at + 3 * i + 3])
+  seq = seq + 1
+  redis.call('ZADD', KEYS[2], seq, id)
+  redis.call('ZADD', KEYS[3], seq, id)
+end
+at = at + 3 * np
+for i = 1, nx do redis.call('HDEL', KEYS[4], ARGV[at + i]) end
+at = at + nx
+for i = 0, nn - 1 do redis.call('HSET', KEYS[4], ARGV[at + 2 * i + 1], ARGV[at + 2 * i + 2]) end
+redis.call('SET', KEYS[1], seq)
+redis.call('SET', KEYS[5], seq, 'EX', tonumber(ARGV[7 + nd + 3 * np + nx + 2 * nn] or '60'))
+return {1, seq}
+"""
+# ARGV: position, limit, prefix. Returns seq, the number of rows, then per changed id (oldest
+# change first) id, change number, document (or false) and texts (or false), then the
+# fingerprints of the documents' keys as key, value pairs.
+_FOLLOW = """
+local seq = redis.call('GET', KEYS[1]) or '0'
+local rows = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf', 'WITHSCORES',
+                        'LIMIT', 0, tonumber(ARGV[2]))
+local out = {seq, #rows / 2}
+local seen, wanted = {}, {}
+for i = 1, #rows, 2 do
+  local id = rows[i]
+  local d = redis.call('GET', ARGV[3] .. 'd:' .. id)
+  local t = false
+  if d then
+    t = redis.call('GET', ARGV[3] .. 't:' .. id)
+    local n = struct.unpack('<I4', d)
+    for j = 0, n - 1 do
+      local k = string.sub(d, 9 + 8 * j, 16 + 8 * j)
+      if not seen[k] then seen[k] = true; wanted[#wanted + 1] = k end
+    end
+  end
+  out[#out + 1] = id; out[#out + 1] = rows[i + 1]; out[#out + 1] = d; out[#out + 1] = t
+end
+for s = 1, #wanted, 4000 do
+  local chunk = {}
+  for j = s, math.min(s + 3999, #wanted) do chunk[#chunk + 1] = wanted[j] end
+  local values = redis.call('HMGET', KEYS[3], unpack(chunk))
+  for j = 1, #chunk do out[#out + 1] = chunk[j]; out[#out + 1] = values[j] end
+end
+return out
+"""
+
+
+def _encode_doc(doc: StoredDocument) -> tuple[bytes, bytes]:
+    keys = np.asarray(doc.keys, dtype="<u8").tobytes()
+    rest = orjson.dumps([doc.meta, list(doc.clusters)])
+    texts = orjson.dumps(list(doc.texts))
+    return _HEADER.pack(len(doc.keys), len(rest)) + keys + rest, texts
+
+
+def _decode_doc(doc_id: str, blob: bytes, texts: bytes | None) -> StoredDocument:
+    n, m = _HEADER.unpack_from(blob)
+    start = _HEADER.size + 8 * n
+    keys = np.frombuffer(blob, dtype="<u8", count=n, offset=_HEADER.size).tolist()
+    meta, clusters = orjson.loads(blob[start : start + m])
+    return StoredDocument(
+        doc_id,
+        meta,
+        tuple(orjson.loads(texts)) if texts is not None else ("",) * n,
+        tuple(keys),
+        tuple(clusters),
+    )
+
+
+def _doc_keys(blob: bytes) -> list[int]:
+    n, _ = _HEADER.unpack_from(blob)
+    keys: list[int] = np.frombuffer(blob, dtype="<u8", count=n, offset=_HEADER.size).tolist()
+    return keys
+
+
+def _encode_entry(entry: StoredEntry) -> bytes:
+    return struct.pack("<I", entry.count) + np.asarray(entry.signature, dtype="<u4").tobytes()
+
+
+def _decode_entry(key: int, value: bytes) -> StoredEntry:
+    (count,) = struct.unpack_from("<I", value)
+    return StoredEntry(key, count, np.frombuffer(value, dtype="<u4", offset=4).astype(np.uint32))
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _field(key: int) -> bytes:
+    return key.to_bytes(8, "little")
+
+
+class RedisStore:
+    """The index's store in a Redis server, shared by replicas (see the module docstring).
+
+    Args:
+        url: ``redis://[:password@]host:port/db`` (redis-py's URL form, options included).
+        prefix: the keys' prefix, so that one database can hold several indexes.
+
+    Raises:
+        StoreError: the server cannot be reached.
+    """
+
+    kind = "redis"
+
+    def __init__(self, url: str, *, prefix: str = "dedup") -> None:
+        self.url = url
+        self.prefix = prefix
+        p = f"{prefix}:"
+        self._p = p
+        self._seq, self._docs, self._changes = f"{p}seq", f"{p}docs", f"{p}changes"
+        self._entries, self._settings = f"{p}e", f"{p}settings"
+        try:
+            self._redis: redis.Redis = redis.Redis.from_url(
+                url,
+                socket_timeout=10.0,
+                socket_connect_timeout=2.0,
+                retry=Retry(ExponentialBackoff(cap=0.25, base=0.01), 3),
+                retry_on_error=[RedisConnectionError, RedisTimeoutError],
+                health_check_interval=5,
+            )
+        except (ValueError, RedisError) as exc:
+            raise StoreError(f"cannot use the Redis URL: {exc}; use redis://HOST:PORT/DB") from exc
+        self._commit = self._redis.register_script(_COMMIT)
+        self._follow = self._redis.register_script(_FOLLOW)
+        self._lock = threading.RLock()
+        # What the last follow step read: the replay that follows reads it rather than Redis,
+        # so it sees one consistent state (inside reading() or writing() only).
+        self._depth = 0
+        self._stash_docs: dict[str, StoredDocument | None] = {}
+        self._stash_entries: dict[int, StoredEntry] = {}
+        self._stash_prints: tuple[list[int], list[int], list[bytes]] | None = None
+        self._position: int = self._call(self._current)
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _call(self, fn: Callable[[], object]) -> Any:
+        """Run a Redis operation; a failure becomes a StoreError that says what to check.
+
+        redis-py types its replies as unions of what every decoding may give; this client
+        never decodes, so callers annotate the bytes they get.
+        """
+        try:
+            return fn()
+        except WriteConflictError:
+            raise
+        except RedisError as exc:
+            raise StoreError(
+                f"the Redis store at {self._where()} cannot be used: {exc}; check that the "
+                "server runs and is reachable"
+            ) from exc
+
+    def _where(self) -> str:
+        kwargs = self._redis.connection_pool.connection_kwargs
+        return f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
+
+    def _current(self) -> int:
+        return int(self._redis.get(self._seq) or 0)
+
+    # -- settings ----------------------------------------------------------------------------
+
+    def settings(self) -> dict[str, str]:
+        raw: dict[bytes, bytes] = self._call(lambda: self._redis.hgetall(self._settings))
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
+    def save_settings(self, settings: dict[str, str]) -> None:
+        """Record settings that are not yet recorded (the first replica to create it wins)."""
+
+        def save() -> None:
+            pipe = self._redis.pipeline()
+            for name, value in settings.items():
+                pipe.hsetnx(self._settings, name, value)
+            pipe.execute()
+
+        self._call(save)
+
+    def durability(self) -> list[str]:
+        """Say which server settings can lose acknowledged writes (CONFIG GET)."""
+        try:
+            config = {_text(k): _text(v) for k, v in self._redis.config_get("append*").items()}
+        except ResponseError as exc:
+            return [
+                f"cannot read the Redis server's persistence settings ({exc}); make sure it runs "
+                "with appendonly yes and appendfsync always, or acknowledged writes can be lost"
+            ]
+        except RedisError as exc:
+            raise StoreError(f"the Redis store at {self._where()} cannot be used: {exc}") from exc
+        warnings = []
+        if config.get("appendonly") != "yes":
+            warnings.append(
+                "the Redis server runs with appendonly no: acknowledged writes since its last "
+                "snapshot are lost if it stops; set appendonly yes and appendfsync always"
+            )
+        elif config.get("appendfsync") != "always":
+            warnings.append(
+                f"the Redis server runs with appendfsync {config.get('appendfsync')}: up to a "
+                "second of acknowledged writes is lost if its machine stops; set appendfsync "
+                "always"
+            )
+        return warnings
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def document(self, doc_id: str) -> StoredDocument | None:
+        if self._depth and doc_id in self._stash_docs:
+            return self._stash_docs[doc_id]
+        blob, texts = self._call(
+            lambda: self._redis.mget([f"{self._p}d:{doc_id}", f"{self._p}t:{doc_id}"])
+        )
+        return None if blob is None else _decode_doc(doc_id, blob, texts)
+
+    def documents(self) -> Iterator[StoredDocument]:
+        ids = self._ids()
+        for start in range(0, len(ids), _LOAD_STEP):
+            chunk = ids[start : start + _LOAD_STEP]
+            names = [f"{self._p}{part}:{i}" for i in chunk for part in ("d", "t")]
+            values = self._call(partial(self._redis.mget, names))
+            for i, doc_id in enumerate(chunk):
+                blob, texts = values[2 * i], values[2 * i + 1]
+                if blob is not None:
+                    yield _decode_doc(doc_id, blob, texts)
+
+    def entries(self) -> Iterator[StoredEntry]:
+        for field, value in self._call(lambda: list(self._redis.hscan_iter(self._entries))):
+            yield _decode_entry(int.from_bytes(field, "little"), value)
+
+    def entries_for(self, keys: Sequence[int]) -> list[StoredEntry]:
+        found: list[StoredEntry] = []
+        wanted: list[int] = []
+        for key in keys:
+            entry = self._stash_entries.get(key) if self._depth else None
+            if entry is not None:
+                found.append(entry)
+            else:
+                wanted.append(key)
+        for start in range(0, len(wanted), _LOAD_STEP):
+            chunk = wanted[start : start + _LOAD_STEP]
+            values = self._call(
+                partial(self._redis.hmget, self._entries, [_field(k) for k in chunk])
+            )
+            found += [_decode_entry(k, v) for k, v in zip(chunk, values, strict=True) if v]
+        return found
+
+    def _ids(self) -> list[str]:
+        raw: list[bytes] = self._call(lambda: self._redis.zrange(self._docs, 0, -1))
+        return [i.decode() for i in raw]
+
+    def skeleton(self) -> Skeleton:
+        """Read every document without texts, and their fingerprints, as of the position.
+
+        The reads take several commands while others may write: a document changed after the
+        position is left out (the next :meth:`changes` names it, and the replay adds it), so
+        what is returned is the store as it was at the position. Inside :meth:`reading`, the
+        fingerprints read here are what :meth:`fingerprints` returns.
+        """
+        ids = self._ids()
+        blobs: list[bytes | None] = []
+        for start in range(0, len(ids), _LOAD_STEP):
+            names = [f"{self._p}d:{i}" for i in ids[start : start + _LOAD_STEP]]
+            blobs += self._call(partial(self._redis.mget, names))
+        doc_keys = [None if b is None else _doc_keys(b) for b in blobs]
+        wanted = list(dict.fromkeys(k for keys in doc_keys if keys is not None for k in keys))
+        values: list[bytes | None] = []
+        for start in range(0, len(wanted), _LOAD_STEP):
+            fields = [_field(k) for k in wanted[start : start + _LOAD_STEP]]
+            values += self._call(partial(self._redis.hmget, self._entries, fields))
+        later = self._changed_since(self._position)
+        found = {k: v for k, v in zip(wanted, values, strict=True) if v is not None}
+        skeleton = Skeleton([], [], [], [], [])
+        used: dict[int, bytes] = {}
+        for doc_id, blob, keys in zip(ids, blobs, doc_keys, strict=True):
+            if blob is None or keys is None or doc_id in later:
+                continue
+            if any(k not in found for k in keys):
+                raise StoreError(
+                    f"document {doc_id!r} names fingerprints the Redis store lacks; run "
+                    "'dedup store check' and rebuild the index"
+                )
+            doc = _decode_doc(doc_id, blob, None)
+            skeleton.ids.append(doc_id)
+            skeleton.metas.append(doc.meta)
+            skeleton.counts.append(len(keys))
+            skeleton.keys.extend(keys)
+            skeleton.clusters.extend(doc.clusters)
+            for k in keys:
+                used[k] = found[k]
+        if self._depth:
+            self._stash_prints = (
+                list(used),
+                [struct.unpack_from("<I", v)[0] for v in used.values()],
+                [v[4:] for v in used.values()],
+            )
+        return skeleton
+
+    def fingerprints(
+        self,
+    ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.uint32]]:
+        if self._depth and self._stash_prints is not None:
+            return fingerprint_arrays(*self._stash_prints)
+        keys: list[int] = []
+        counts: list[int] = []
+        blobs: list[bytes] = []
+        for field, value in self._call(lambda: list(self._redis.hscan_iter(self._entries))):
+            keys.append(int.from_bytes(field, "little"))
+            counts.append(struct.unpack_from("<I", value)[0])
+            blobs.append(value[4:])
+        return fingerprint_arrays(keys, counts, blobs)
+
+    def _changed_since(self, position: int) -> set[str]:
+        raw: list[bytes] = self._call(
+            lambda: self._redis.zrangebyscore(self._changes, f"({position}", "+inf")
+        )
+        return {i.decode() for i in raw}
+
+    # -- following ---------------------------------------------------------------------------
+
+    def stale(self) -> bool:
+        """True when the log moved since the last :meth:`changes` (one GET).
+
+        Raises:
+            StoreError: the log went back: the server lost acknowledged writes.
+        """
+        seq: int = self._call(self._current)
+        if seq < self._position:
+            raise StoreError(
+                f"the Redis store's change log went back from {self._position} to {seq}: the "
+                "server lost writes (it needs appendonly yes, appendfsync always); restart "
+                "the replicas to reload the index"
+            )
+        return seq != self._position
+
+    def changes(self) -> list[str]:
+        """Return the ids changed since the last call, and keep what they hold now for the
+        replay that follows (inside :meth:`reading` or :meth:`writing`)."""
+        with self._lock:
+            self._stash_docs.clear()
+            self._stash_entries.clear()
+            changed: dict[str, None] = {}
+            while True:
+                reply: list[Any] = self._call(
+                    lambda: self._follow(
+                        keys=[self._seq, self._changes, self._entries],
+                        args=[self._position, _FOLLOW_STEP, self._p],
+                    )
+                )
+                rows = int(reply[1])
+                for r in range(rows):
+                    raw_id, score, blob, texts = reply[2 + 4 * r : 6 + 4 * r]
+                    doc_id = raw_id.decode()
+                    changed.pop(doc_id, None)  # keep the latest change's place
+                    changed[doc_id] = None
+                    self._stash_docs[doc_id] = (
+                        None if blob is None else _decode_doc(doc_id, blob, texts)
+                    )
+                    self._position = max(self._position, int(float(score)))
+                pairs = reply[2 + 4 * rows :]
+                for k in range(0, len(pairs), 2):
+                    if pairs[k + 1] is not None:
+                        key = int.from_bytes(pairs[k], "little")
+                        self._stash_entries[key] = _decode_entry(key, pairs[k + 1])
+                if rows < _FOLLOW_STEP:
+                    return list(changed)
+
+    @contextmanager
+    def _scope(self) -> Iterator[None]:
+        with self._lock:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if not self._depth:
+                    self._stash_docs.clear()
+                    self._stash_entries.clear()
+                    self._stash_prints = None
+
+    def reading(self) -> AbstractContextManager[None]:
+        """A consistent view for a replay or a load: see :meth:`changes` and :meth:`skeleton`."""
+        return self._scope()
+
+    def writing(self) -> AbstractContextManager[None]:
+        """No lock is taken: :meth:`write` commits only if nobody wrote since :meth:`changes`."""
+        return self._scope()
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def write(
+        self,
+        put: Sequence[StoredDocument],
+        delete: Sequence[str],
+        new_entries: Sequence[StoredEntry],
+        dropped_entries: Sequence[int],
+    ) -> None:
+        """Commit atomically if the log is still at this replica's position.
+
+        Raises:
+            WriteConflictError: another replica wrote first; nothing was written.
+            StoreError: the server cannot be reached (the write may or may not have been
+                applied; retrying it is safe).
+        """
+        args: list[Any] = [
+            self._position,
+            self._p,
+            len(delete),
+            len(put),
+            len(dropped_entries),
+            len(new_entries),
+            *delete,
+        ]
+        for doc in put:
+            blob, texts = _encode_doc(doc)
+            args += [doc.id, blob, texts]
+        args += [_field(k) for k in dropped_entries]
+        for entry in new_entries:
+            args += [_field(entry.key), _encode_entry(entry)]
+        args.append(_TOKEN_TTL)
+        token = f"{self._p}w:{uuid.uuid4().hex}"
+        with self._lock:
+            ok, seq = self._call(
+                lambda: self._commit(
+                    keys=[self._seq, self._docs, self._changes, self._entries, token], args=args
+                )
+            )
+            if not ok:
+                raise WriteConflictError(
+                    f"another writer changed the store (at {seq}, not {self._position})"
+                )
+            self._position = int(seq)
+
+    def layout_problems(self) -> list[str]:
+        """Check the keys against each other: every listed document has its two records and
+        a log entry, no record lies outside the list, and the log's top is ``P:seq``."""
+
+        def scan(kind: str) -> set[str]:
+            start = len(self._p) + len(kind) + 1
+            names = self._call(lambda: list(self._redis.scan_iter(f"{self._p}{kind}:*", 1000)))
+            return {name[start:].decode() for name in names}
+
+        listed: dict[str, float] = {
+            k.decode(): v
+            for k, v in self._call(lambda: self._redis.zrange(self._docs, 0, -1, withscores=True))
+        }
+        logged: dict[str, float] = {
+            k.decode(): v
+            for k, v in self._call(
+                lambda: self._redis.zrange(self._changes, 0, -1, withscores=True)
+            )
+        }
+        records, texts = scan("d"), scan("t")
+        problems = [f"document {i!r} is listed but has no record" for i in listed.keys() - records]
+        problems += [f"document {i!r} has no texts record" for i in records - texts]
+        problems += [
+            f"orphan record: document {i!r} is not listed" for i in records - listed.keys()
+        ]
+        problems += [f"orphan texts record of {i!r}" for i in texts - records]
+        problems += [
+            f"document {i!r} is not in the change log at its put"
+            for i, put in listed.items()
+            if logged.get(i, -1.0) < put
+        ]
+        top = max(logged.values(), default=0.0)
+        seq: int = self._call(self._current)
+        if seq < top:
+            problems.append(f"the change log's top {int(top)} is past its counter {seq}")
+        return problems
+
+    def ping(self) -> bool:
+        """Whether the server answers now."""
+        try:
+            answer: object = self._redis.ping()
+            return bool(answer)
+        except RedisError:
+            return False
+
+    def close(self) -> None:
+        self._redis.close()
