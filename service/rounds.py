@@ -54,10 +54,14 @@ def replaces(index: Index, request: WriteRequest) -> bool:
     Within one ``add_many``, a document after a replacement is still compared with the
     replaced document's old paragraphs, which applying the requests one by one would already
     have removed. Ending the round after a replacement keeps a group commit equal to applying
-    its requests one by one in arrival order. (The check runs on the loop while no round runs:
-    only the writer adds documents, so it is exact; a concurrent DELETE only makes it cautious.)
+    its requests one by one in arrival order. (The check runs on the loop while no round runs,
+    from memory, never waiting on the store: exact when this process alone writes, since only
+    the writer adds documents; a concurrent DELETE only makes it cautious. With other processes
+    or replicas writing, it misses a document they added since the last replay, a second ago
+    at most: then the documents after that replacement in its round may still match its old
+    paragraphs.)
     """
-    return any(doc.id in index for doc in request.docs)
+    return any(index.holds(doc.id) for doc in request.docs)
 
 
 def _screen(

@@ -24,10 +24,12 @@ class ServerProcess:
     :attr:`lines`.
     """
 
-    def __init__(self, data: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, data: Path | str, *args: str, env: dict[str, str] | None = None) -> None:
+        # A Path is a --data directory; a string is a --store URL.
+        where = ["--data", str(data)] if isinstance(data, Path) else ["--store", data]
         # One process unless the test asks for more (the default is every core it may use).
         one = () if "--processes" in args else ("--processes", "1")
-        command = [sys.executable, "-m", "service", "--data", str(data), "--port", "0", *one, *args]
+        command = [sys.executable, "-m", "service", *where, "--port", "0", *one, *args]
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,

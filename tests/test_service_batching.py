@@ -390,6 +390,7 @@ async def test_shutdown_commits_every_queued_write(
         await runner.cleanup()
         statuses = [await first, *await asyncio.gather(*tasks)]
     assert all(status in {200, None} for status in statuses), statuses
+    assert settings.data is not None
     reopened = Index.open(settings.data)
     try:
         assert all(doc_id in reopened for doc_id in ids)

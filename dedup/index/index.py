@@ -356,6 +356,12 @@ class Index:
                 int(np.count_nonzero(size == 1)),
             )
 
+    def holds(self, doc_id: str) -> bool:
+        """Whether the index held ``doc_id`` at its last look at the store: answered from
+        memory, without asking a shared store for other processes' writes (so it never waits
+        on the network)."""
+        return doc_id in self._state.documents
+
     def __contains__(self, doc_id: object) -> bool:
         with self._lock:
             self._refresh()

@@ -32,9 +32,15 @@ def load(state: IndexState, store: Store) -> None:
     )
     state.new_clusters(list(cluster_index))
     entry_of_key = {key: i for i, key in enumerate(keys)}
-    para_entry = np.fromiter(
-        map(entry_of_key.__getitem__, skeleton.keys), dtype=np.int64, count=len(skeleton.keys)
-    )
+    try:
+        para_entry = np.fromiter(
+            map(entry_of_key.__getitem__, skeleton.keys), dtype=np.int64, count=len(skeleton.keys)
+        )
+    except KeyError:
+        raise StoreError(
+            "the store holds paragraphs whose fingerprints are missing; see 'dedup store check', "
+            "and rebuild it from the pages with 'dedup index build'"
+        ) from None
     entry_cluster = np.zeros(len(keys), dtype=np.int64)
     entry_cluster[para_entry[::-1]] = para_cluster[::-1]  # first paragraph's cluster wins
     live = np.zeros(len(keys), dtype=bool)

@@ -75,8 +75,8 @@ def check_store(open_store: Callable[[], Store]) -> StoreReport:
 
 
 def _scan(store: Store) -> StoreReport:
+    keys, _, _ = store.fingerprints()  # first: every stored one, not those a load would take
     skeleton = store.skeleton()
-    keys, _, _ = store.fingerprints()
     problems: list[str] = []
     for doc_id, times in Counter(skeleton.ids).items():
         if times > 1:

@@ -358,11 +358,6 @@ class RedisStore:
         for doc_id, blob, keys in zip(ids, blobs, doc_keys, strict=True):
             if blob is None or keys is None or doc_id in later:
                 continue
-            if any(k not in found for k in keys):
-                raise StoreError(
-                    f"document {doc_id!r} names fingerprints the Redis store lacks; run "
-                    "'dedup store check' and rebuild the index"
-                )
             doc = _decode_doc(doc_id, blob, None)
             skeleton.ids.append(doc_id)
             skeleton.metas.append(doc.meta)
@@ -370,7 +365,8 @@ class RedisStore:
             skeleton.keys.extend(keys)
             skeleton.clusters.extend(doc.clusters)
             for k in keys:
-                used[k] = found[k]
+                if k in found:  # a missing one is for the loader (and the check) to report
+                    used[k] = found[k]
         if self._depth:
             self._stash_prints = (
                 list(used),
