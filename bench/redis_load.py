@@ -19,6 +19,8 @@ import argparse
 import asyncio
 import json
 import os
+import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -101,6 +103,18 @@ def _memory(server: RedisServer, crawl: Path, db: int) -> dict[str, float]:
         "bytes_per_paragraph": grown / paragraphs,
         "bytes_per_fingerprint": grown / max(1, entries),
     }
+
+
+def _distinct_crawl(paragraphs: int, scratch: Path) -> Path:
+    """Pages of ten distinct 40-word paragraphs of random words: no paragraph repeats."""
+    rng = random.Random(1)
+    words = [f"{rng.choice('bcdfgklmnprst')}{rng.choice('aeiou')}{n}" for n in range(5000)]
+    path = scratch / f"distinct-{paragraphs}.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for page in range(paragraphs // 10):
+            paras = (" ".join(rng.choice(words) for _ in range(40)) for _ in range(10))
+            out.write(json.dumps({"id": f"d{page}", "text": "\n\n".join(paras)}) + "\n")
+    return path
 
 
 def _window(service: Service, bodies: list[bytes], args: argparse.Namespace) -> dict[str, float]:
@@ -255,17 +269,23 @@ def _join(args: argparse.Namespace, server: RedisServer, scratch: Path) -> dict[
     crawl = _crawl(args.join_pages, args.seed)
     memory = _memory(server, crawl, DB_JOIN)
     seconds: list[float] = []
+    rss: list[int] = []
     paragraphs = 0
     for _ in range(args.runs):
         service = _serve(["--store", server.url(DB_JOIN)], scratch)
         try:
             seconds.append(service.wait_healthy(START_TIMEOUT))
             paragraphs = int(service.health()["paragraphs"])
+            rss.append(service.rss())
         finally:
             service.stop()
     print(f"join: {seconds} s for {paragraphs} paragraphs", file=sys.stderr)
-    return {"paragraphs": paragraphs, "seconds": seconds, "median_s": median(seconds)} | {
-        "memory": memory
+    return {
+        "paragraphs": paragraphs,
+        "seconds": seconds,
+        "median_s": median(seconds),
+        "replica_rss_bytes": median(rss),
+        "memory": memory,
     }
 
 
@@ -281,8 +301,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per match window")
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--distinct", type=int, default=50_000, help="distinct paragraphs")
     parser.add_argument("--out", type=Path, default=OUT_DIR / "redis-load.json")
     args = parser.parse_args(argv)
+    # SIGTERM ends the run through the finally blocks, which stop every server started.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
     binary = find_redis_server()
     if binary is None:
         print("redis-server is not installed: run 'make redis-server'", file=sys.stderr)
@@ -295,12 +318,16 @@ def main(argv: list[str] | None = None) -> int:
             results: dict[str, Any] = {"pages": args.pages}
             results["memory"] = _memory(server, crawl, DB_MATCH)
             print(f"memory: {results['memory']}", file=sys.stderr)
+            if args.distinct:
+                distinct = _distinct_crawl(args.distinct, scratch)
+                results["memory_distinct"] = _memory(server, distinct, DB_JOIN + 1)
+                print(f"memory, distinct: {results['memory_distinct']}", file=sys.stderr)
             results["match"] = _matching(args, server, crawl, pages, scratch)
             results["ingest"] = _ingesting(args, server, pages, scratch)
             results["join"] = _join(args, server, scratch)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))
-    print(json.dumps({k: results[k] for k in ("memory",)}, indent=2))
+    print(json.dumps({k: v for k, v in results.items() if k.startswith("memory")}, indent=2))
     for part in ("match", "ingest"):
         print(f"{part} medians:")
         for name, row in results[part]["medians"].items():

@@ -97,7 +97,8 @@ async def _match_small_rounds_inline(app: web.Application) -> None:
     handlers' jobs. While none runs (and the matcher runs its rounds one at a time), a match
     round on the loop never waits for the lock.
     """
-    if INLINE_MATCH_CHARS > 0:
+    # A network store (Redis) is asked at every round: that round trip must not hold the loop.
+    if INLINE_MATCH_CHARS > 0 and app[SETTINGS].store_location().kind == "sqlite":
         writer, jobs = app[WRITER], app[JOBS]
         app[MATCHER].run_inline(INLINE_MATCH_CHARS, lambda: not writer.running and jobs.idle)
 

@@ -147,9 +147,10 @@ def match_round(
         return answers
     try:
         found = index.match_many([t for i in kept for t in requests[i].texts])
-        # Each cluster once, in one call; one a concurrent DELETE removed since is left out.
+        # Each cluster once, in one call, from the state match_many just brought up to date
+        # (no second look at a shared store); one a concurrent DELETE removed is left out.
         clusters = index.cluster_summaries(
-            m.cluster for matches in found for m in matches if m is not None
+            (m.cluster for matches in found for m in matches if m is not None), refresh=False
         )
         start = 0
         for i in kept:

@@ -284,10 +284,17 @@ class Index:
             self._refresh()
             return self._summary(cluster_id, self._cluster(cluster_id))
 
-    def cluster_summaries(self, cluster_ids: Iterable[str]) -> dict[str, ClusterSummary]:
-        """Return the summaries of several clusters at once; unknown ids are left out."""
+    def cluster_summaries(
+        self, cluster_ids: Iterable[str], *, refresh: bool = True
+    ) -> dict[str, ClusterSummary]:
+        """Return the summaries of several clusters at once; unknown ids are left out.
+
+        ``refresh=False`` answers from the state the previous call left (a caller that has
+        just matched saves a look at a shared store).
+        """
         with self._lock:
-            self._refresh()
+            if refresh:
+                self._refresh()
             known = self._state.cluster_of_id
             wanted = {cid: known[cid] for cid in set(cluster_ids) if cid in known}
             self._fetch_texts(wanted.values())

@@ -13,7 +13,7 @@ Keys, under a prefix (``dedup`` unless the URL says ``?prefix=NAME``):
   one member per id, as the SQLite store's ``changes`` table);
 - ``P:d:ID``: a document without texts: ``<u4 n, <u4 m``, the ``n`` exact keys (``<u8``), then
   ``m`` bytes of JSON ``[meta, [cluster, ...]]``;
-- ``P:t:ID``: its paragraphs' texts, a JSON list;
+- ``P:t:ID``: its paragraphs' texts, a JSON list compressed with zlib (level 1);
 - ``P:e``: hash, exact key (8 bytes) -> ``<u4`` shingle count and the ``<u4`` signature;
 - ``P:settings``: hash of the settings a store records; ``P:w:TOKEN``: a committed write's
   number, kept a minute, so that a write retried after a lost reply is not applied twice.
@@ -40,6 +40,7 @@ from __future__ import annotations
 import struct
 import threading
 import uuid
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import partial
@@ -136,7 +137,7 @@ return out
 def _encode_doc(doc: StoredDocument) -> tuple[bytes, bytes]:
     keys = np.asarray(doc.keys, dtype="<u8").tobytes()
     rest = orjson.dumps([doc.meta, list(doc.clusters)])
-    texts = orjson.dumps(list(doc.texts))
+    texts = zlib.compress(orjson.dumps(list(doc.texts)), 1)
     return _HEADER.pack(len(doc.keys), len(rest)) + keys + rest, texts
 
 
@@ -148,7 +149,7 @@ def _decode_doc(doc_id: str, blob: bytes, texts: bytes | None) -> StoredDocument
     return StoredDocument(
         doc_id,
         meta,
-        tuple(orjson.loads(texts)) if texts is not None else ("",) * n,
+        tuple(orjson.loads(zlib.decompress(texts))) if texts is not None else ("",) * n,
         tuple(keys),
         tuple(clusters),
     )
