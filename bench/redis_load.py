@@ -39,7 +39,7 @@ from bench.load_client import JSON_HEADERS, load_window, match_rates, match_work
 from bench.load_procs import HOST, Service, dedup_command, free_port
 from bench.load_stats import percentile
 from bench.redis_server import RedisServer, find_redis_server
-from bench.report import OUT_DIR
+from bench.report import OUT_DIR, markdown_table
 
 REPO = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 900.0  # the anchor bulk-loads the crawl into Redis before it answers
@@ -92,7 +92,8 @@ def _memory(server: RedisServer, crawl: Path, db: int) -> dict[str, float]:
     grown = _used_memory(client) - before
     stored = len(client.zrange("dedup:docs", 0, -1))
     entries = int(client.hlen("dedup:e"))
-    paragraphs = sum(len(split_paragraphs(p.text)) for p in read_jsonl(crawl))
+    with crawl.open(encoding="utf-8") as lines:
+        paragraphs = sum(len(split_paragraphs(json.loads(line)["text"])) for line in lines)
     client.close()
     return {
         "documents": stored,
@@ -289,6 +290,100 @@ def _join(args: argparse.Namespace, server: RedisServer, scratch: Path) -> dict[
     }
 
 
+def _replica_memory(server: RedisServer, scratch: Path, dbs: dict[str, int]) -> dict[str, Any]:
+    """RSS growth per stored paragraph of one replica, against a replica on an empty store."""
+    sizes: dict[str, tuple[int, int]] = {}
+    for name, db in {"empty": DB_JOIN + 2, **dbs}.items():
+        service = _serve(["--store", server.url(db)], scratch)
+        try:
+            service.wait_healthy(START_TIMEOUT)
+            time.sleep(1.0)
+            sizes[name] = (service.rss(), int(service.health()["paragraphs"]))
+        finally:
+            service.stop()
+    empty = sizes.pop("empty")[0]
+    return {
+        name: {"paragraphs": p, "rss_bytes": rss, "bytes_per_paragraph": (rss - empty) / p}
+        for name, (rss, p) in sizes.items()
+    }
+
+
+def render(results: dict[str, Any]) -> str:
+    """The figures as Markdown tables, with ratios against the anchor of the same run."""
+    out: list[str] = []
+    if "match" in results:
+        medians = results["match"]["medians"]
+        anchor = medians["anchor"]
+        rows = [
+            [
+                name,
+                f"{m['rps']:,.0f}",
+                f"{m['rps'] / anchor['rps']:.1f}",
+                f"{m['p50_ms']:.1f}",
+                f"{m['p99_ms']:.1f}",
+                " / ".join(f"{w['rps']:,.0f}" for w in results["match"]["windows"][name]),
+                f"{results['match']['match_rate'][name]:.2f}",
+            ]
+            for name, m in medians.items()
+        ]
+        out.append(f"Match, concurrency {results['match']['concurrency']} (medians):\n")
+        heads = ["system", "req/s", "× anchor", "p50 ms", "p99 ms", "runs req/s", "matched"]
+        out.append(markdown_table(heads, rows))
+    if "ingest" in results:
+        medians = results["ingest"]["medians"]
+        anchor = max(medians[n]["paragraphs_per_s"] for n in medians if n.startswith("anchor"))
+        rows = [
+            [
+                name,
+                f"{m['pages']:.0f}",
+                f"{m['pages_per_s']:,.1f}",
+                f"{m['paragraphs_per_s']:,.0f}",
+                f"{m['paragraphs_per_s'] / anchor:.1f}",
+                f"{m['p50_ms']:,.1f}",
+                f"{m['p99_ms']:,.1f}",
+            ]
+            for name, m in medians.items()
+        ]
+        out.append(
+            f"\nIngest, POST /v1/documents, concurrency {results['ingest']['concurrency']} "
+            "(medians; × the faster anchor, by paragraphs):\n"
+        )
+        heads = ["system", "pages", "pages/s", "paragraphs/s", "× anchor", "p50 ms", "p99 ms"]
+        out.append(markdown_table(heads, rows))
+    memory = [(k, v) for k, v in results.items() if k.startswith("memory")]
+    if "join" in results:
+        memory.append(("memory_join", results["join"]["memory"]))
+    if memory:
+        rows = [
+            [
+                name,
+                f"{m['paragraphs']:,}",
+                f"{m['fingerprints']:,}",
+                f"{m['used_memory_bytes'] / 2**20:.1f}",
+                f"{m['bytes_per_paragraph']:.0f}",
+            ]
+            for name, m in memory
+        ]
+        out.append("\nRedis memory (used_memory growth):\n")
+        heads = ["store", "paragraphs", "fingerprints", "MiB", "bytes/paragraph"]
+        out.append(markdown_table(heads, rows))
+    if "replica_memory" in results:
+        rows = [
+            [name, f"{m['paragraphs']:,}", f"{m['bytes_per_paragraph']:.0f}"]
+            for name, m in results["replica_memory"].items()
+        ]
+        out.append("\nReplica RSS growth over a replica on an empty store:\n")
+        out.append(markdown_table(["store", "paragraphs", "bytes/paragraph"], rows))
+    if "join" in results:
+        join = results["join"]
+        seconds = ", ".join(f"{s:.2f}" for s in join["seconds"])
+        out.append(
+            f"\nA new replica on {join['paragraphs']:,} paragraphs: /healthz 200 after "
+            f"{join['median_s']:.2f} s (median; runs {seconds})"
+        )
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and write its JSON; print the figures as Markdown."""
     parser = argparse.ArgumentParser(prog="python -m bench.redis_load", description=__doc__)
@@ -302,8 +397,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--distinct", type=int, default=50_000, help="distinct paragraphs")
+    parser.add_argument(
+        "--parts", default="match,ingest,join,replica", help="what to run beside the memory"
+    )
     parser.add_argument("--out", type=Path, default=OUT_DIR / "redis-load.json")
+    parser.add_argument("--render", type=Path, help="print the tables of a result file, only")
     args = parser.parse_args(argv)
+    if args.render is not None:
+        print(render(json.loads(args.render.read_text())))
+        return 0
     # SIGTERM ends the run through the finally blocks, which stop every server started.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
     binary = find_redis_server()
@@ -322,17 +424,20 @@ def main(argv: list[str] | None = None) -> int:
                 distinct = _distinct_crawl(args.distinct, scratch)
                 results["memory_distinct"] = _memory(server, distinct, DB_JOIN + 1)
                 print(f"memory, distinct: {results['memory_distinct']}", file=sys.stderr)
-            results["match"] = _matching(args, server, crawl, pages, scratch)
-            results["ingest"] = _ingesting(args, server, pages, scratch)
-            results["join"] = _join(args, server, scratch)
+            parts = args.parts.split(",")
+            if "match" in parts:
+                results["match"] = _matching(args, server, crawl, pages, scratch)
+            if "ingest" in parts:
+                results["ingest"] = _ingesting(args, server, pages, scratch)
+            if "join" in parts:
+                results["join"] = _join(args, server, scratch)
+            if "replica" in parts:
+                dbs = {"crawl": DB_MATCH} | ({"distinct": DB_JOIN + 1} if args.distinct else {})
+                results["replica_memory"] = _replica_memory(server, scratch, dbs)
+                print(f"replica memory: {results['replica_memory']}", file=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))
-    print(json.dumps({k: v for k, v in results.items() if k.startswith("memory")}, indent=2))
-    for part in ("match", "ingest"):
-        print(f"{part} medians:")
-        for name, row in results[part]["medians"].items():
-            print(f"  {name:>8}: " + ", ".join(f"{k} {v:.1f}" for k, v in row.items()))
-    print(f"join: median {results['join']['median_s']:.2f} s, {results['join']['paragraphs']} p")
+    print(render(results))
     return 0
 
 

@@ -93,6 +93,28 @@ def test_replicas_read_each_others_writes_and_race_to_one_cluster(server: RedisS
     assert main(["store", "check", "--store", server.url()]) == 0
 
 
+def test_a_replica_warns_when_redis_can_lose_acknowledged_writes(server: RedisServer) -> None:
+    """At start-up a replica reads the server's persistence settings and logs a warning when
+    they can lose acknowledged writes (here appendfsync everysec); none when they cannot."""
+    import redis
+
+    client = redis.Redis(port=server.port)
+    try:
+        client.config_set("appendfsync", "everysec")
+        with ServerProcess(server.url()) as weak:
+            warned = [e for e in weak.events() if e.get("event") == "store_durability"]
+        client.config_set("appendfsync", "always")
+        with ServerProcess(server.url()) as durable:
+            quiet = [e for e in durable.events() if e.get("event") == "store_durability"]
+    finally:
+        client.config_set("appendfsync", "always")
+        client.close()
+    assert len(warned) == 1
+    assert "appendfsync everysec" in str(warned[0]["message"])
+    assert warned[0]["level"] == "warning"
+    assert quiet == []
+
+
 def test_a_replica_killed_mid_ingest_leaves_the_other_answering(server: RedisServer) -> None:
     """SIGKILL one replica while both ingest: the other keeps acknowledging writes, and every
     document either acknowledged is found afterwards, on the survivor and on a new replica."""

@@ -129,7 +129,11 @@ def test_a_conflicting_write_is_planned_again(server: RedisServer) -> None:
     """A replica whose plan another replica overtakes is refused, replays the other's write
     and joins the cluster that write founded, as sequential ingest would."""
     url = fresh_url(server)
+    prefix = parse_store(url).prefix
+    turns = redis.Redis(port=server.port)
     first, second = replica(url), replica(url)
+    first_store = first._store
+    assert isinstance(first_store, RedisStore)
     store = second._store
     assert isinstance(store, RedisStore)
     original = store.write
@@ -142,15 +146,21 @@ def test_a_conflicting_write_is_planned_again(server: RedisServer) -> None:
             original(*args, **kwargs)  # type: ignore[arg-type]
         except WriteConflictError as exc:
             conflicts.append(str(exc))
+            # the overtaken writer holds the next turn: the first one's plans wait for it
+            assert turns.get(f"{prefix}:turn") is not None
+            with pytest.raises(WriteConflictError):
+                first_store.write([], [], [], [])  # up to date, but not its turn
             raise
 
     store.write = overtaken  # type: ignore[method-assign]
     joined = second.add("second", STORIES[3].upper())
     assert len(conflicts) == 1
+    assert turns.get(f"{prefix}:turn") is None  # released by the commit
     assert joined.paragraphs[0].new_cluster is False
     assert joined.paragraphs[0].cluster == first.get("first").paragraphs[0][2]
     first.close()
     second.close()
+    turns.close()
     assert_consistent(url)
 
 

@@ -16,14 +16,18 @@ Keys, under a prefix (``dedup`` unless the URL says ``?prefix=NAME``):
 - ``P:t:ID``: its paragraphs' texts, a JSON list compressed with zlib (level 1);
 - ``P:e``: hash, exact key (8 bytes) -> ``<u4`` shingle count and the ``<u4`` signature;
 - ``P:settings``: hash of the settings a store records; ``P:w:TOKEN``: a committed write's
-  number, kept a minute, so that a write retried after a lost reply is not applied twice.
+  number, kept a minute, so that a write retried after a lost reply is not applied twice;
+  ``P:turn``: the writer whose plan goes next (see below).
 
 Writes are optimistic: a replica replays the log, plans its write against that state, and sends
 the plan to a Lua script that applies it only if ``P:seq`` is still the number the replica
 replayed to. Otherwise nothing is written and :class:`dedup.errors.WriteConflictError` makes the
 index replay the other writer's change and plan again. So two replicas that ingest
-near-duplicates of one new paragraph at once found one cluster, as one after the other would;
-there is no lock to be left held by a replica that dies.
+near-duplicates of one new paragraph at once found one cluster, as one after the other would.
+A replica that was overtaken claims the next turn (``P:turn``, for a second at most): until it
+commits, the script refuses the others' plans, so a busy writer cannot overtake it again and
+again. Correctness never rests on the turn, only on the version check, and a replica that dies
+holding it delays the others' writes by a second at most.
 
 Following: :meth:`RedisStore.changes` runs a Lua script that returns, in one atomic step, the
 ids changed since the replica's position, their current documents and the fingerprints of
@@ -68,14 +72,21 @@ _LOAD_STEP = 2000
 # Seconds a committed write's token is kept to recognise a retried command.
 _TOKEN_TTL = 60
 _HEADER = struct.Struct("<II")
+# The commit script's answers: refused (overtaken), applied, or refused (another's turn).
+_CONFLICT, _COMMITTED, _NOT_MY_TURN = 0, 1, 2
+# Milliseconds a writer that was overtaken holds the next turn (others' commits wait).
+_TURN_MS = 1000
 
 _COMMIT = """
 local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
 local done = redis.call('GET', KEYS[5])
 if done then return {1, tonumber(done)} end
+local nd, np, nx, nn = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local last = 7 + nd + 3 * np + nx + 2 * nn
+local holder = redis.call('GET', KEYS[6])
+if holder and holder ~= ARGV[last + 1] then return {2, seq} end
 if seq ~= tonumber(ARGV[1]) then return {0, seq} end
 local p = ARGV[2]
-local nd, np, nx, nn = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local at = 6
 for i = 1, nd do
   local id = ARGV[at + i]
@@ -98,7 +109,8 @@ for i = 1, nx do redis.call('HDEL', KEYS[4], ARGV[at + i]) end
 at = at + nx
 for i = 0, nn - 1 do redis.call('HSET', KEYS[4], ARGV[at + 2 * i + 1], ARGV[at + 2 * i + 2]) end
 redis.call('SET', KEYS[1], seq)
-redis.call('SET', KEYS[5], seq, 'EX', tonumber(ARGV[7 + nd + 3 * np + nx + 2 * nn] or '60'))
+redis.call('SET', KEYS[5], seq, 'EX', tonumber(ARGV[last]))
+if holder then redis.call('DEL', KEYS[6]) end
 return {1, seq}
 """
 # ARGV: position, limit, prefix. Returns seq, the number of rows, then per changed id (oldest
@@ -198,6 +210,8 @@ class RedisStore:
         self._p = p
         self._seq, self._docs, self._changes = f"{p}seq", f"{p}docs", f"{p}changes"
         self._entries, self._settings = f"{p}e", f"{p}settings"
+        self._turn = f"{p}turn"
+        self._writer = uuid.uuid4().hex  # this store's name when it claims a turn
         try:
             self._redis: redis.Redis = redis.Redis.from_url(
                 url,
@@ -497,15 +511,16 @@ class RedisStore:
         args += [_field(k) for k in dropped_entries]
         for entry in new_entries:
             args += [_field(entry.key), _encode_entry(entry)]
-        args.append(_TOKEN_TTL)
+        args += [_TOKEN_TTL, self._writer]
         token = f"{self._p}w:{uuid.uuid4().hex}"
+        keys = [self._seq, self._docs, self._changes, self._entries, token, self._turn]
         with self._lock:
-            ok, seq = self._call(
-                lambda: self._commit(
-                    keys=[self._seq, self._docs, self._changes, self._entries, token], args=args
-                )
-            )
-            if not ok:
+            ok, seq = self._call(lambda: self._commit(keys=keys, args=args))
+            if ok == _CONFLICT:
+                # Overtaken: claim the next turn, so that the plan made after the replay is
+                # not overtaken again and again by a busier writer.
+                self._call(lambda: self._redis.set(self._turn, self._writer, nx=True, px=_TURN_MS))
+            if ok != _COMMITTED:
                 raise WriteConflictError(
                     f"another writer changed the store (at {seq}, not {self._position})"
                 )
