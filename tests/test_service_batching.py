@@ -275,9 +275,9 @@ async def test_concurrent_matches_answer_as_alone(
     summaries: list[set[str]] = []
     original = Index.cluster_summaries
 
-    def summary(index: Index, clusters: Iterable[str]) -> Any:
+    def summary(index: Index, clusters: Iterable[str], **options: bool) -> Any:
         summaries.append(set(clusters))
-        return original(index, summaries[-1])
+        return original(index, summaries[-1], **options)
 
     monkeypatch.setattr(Index, "cluster_summaries", summary)
     first = asyncio.create_task(call(client, "/v1/match", json={"text": "nothing like it"}))
