@@ -290,11 +290,13 @@ def _join(args: argparse.Namespace, server: RedisServer, scratch: Path) -> dict[
     }
 
 
-def _replica_memory(server: RedisServer, scratch: Path, dbs: dict[str, int]) -> dict[str, Any]:
+def _replica_memory(
+    server: RedisServer, scratch: Path, stores: dict[str, list[str]]
+) -> dict[str, Any]:
     """RSS growth per stored paragraph of one replica, against a replica on an empty store."""
     sizes: dict[str, tuple[int, int]] = {}
-    for name, db in {"empty": DB_JOIN + 2, **dbs}.items():
-        service = _serve(["--store", server.url(db)], scratch)
+    for name, store in {"empty": ["--store", server.url(DB_JOIN + 2)], **stores}.items():
+        service = _serve(store, scratch)
         try:
             service.wait_healthy(START_TIMEOUT)
             time.sleep(1.0)
@@ -432,8 +434,14 @@ def main(argv: list[str] | None = None) -> int:
             if "join" in parts:
                 results["join"] = _join(args, server, scratch)
             if "replica" in parts:
-                dbs = {"crawl": DB_MATCH} | ({"distinct": DB_JOIN + 1} if args.distinct else {})
-                results["replica_memory"] = _replica_memory(server, scratch, dbs)
+                stores = {"crawl": ["--store", server.url(DB_MATCH)]}
+                if args.distinct:
+                    # the same paragraphs loaded from SQLite: what stays of the load's buffers
+                    sqlite = scratch / "distinct-sqlite"
+                    _build(_distinct_crawl(args.distinct, scratch), ["--data", str(sqlite)])
+                    stores["distinct"] = ["--store", server.url(DB_JOIN + 1)]
+                    stores["distinct, from SQLite"] = ["--data", str(sqlite)]
+                results["replica_memory"] = _replica_memory(server, scratch, stores)
                 print(f"replica memory: {results['replica_memory']}", file=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))

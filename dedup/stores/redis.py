@@ -231,7 +231,9 @@ class RedisStore:
         self._depth = 0
         self._stash_docs: dict[str, StoredDocument | None] = {}
         self._stash_entries: dict[int, StoredEntry] = {}
-        self._stash_prints: tuple[list[int], list[int], list[bytes]] | None = None
+        self._stash_prints: (
+            tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.uint32]] | None
+        ) = None
         self._position: int = self._call(self._current)
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -382,19 +384,22 @@ class RedisStore:
             for k in keys:
                 if k in found:  # a missing one is for the loader (and the check) to report
                     used[k] = found[k]
-        if self._depth:
+        if self._depth and used:  # one array of (count, signature) rows, not a copy of each
+            rows = np.frombuffer(b"".join(used.values()), dtype="<u4").reshape(len(used), -1)
             self._stash_prints = (
                 list(used),
-                [struct.unpack_from("<I", v)[0] for v in used.values()],
-                [v[4:] for v in used.values()],
+                rows[:, 0].astype(np.int64),
+                np.ascontiguousarray(rows[:, 1:], dtype=np.uint32),
             )
+        elif self._depth:
+            self._stash_prints = ([], np.zeros(0, np.int64), np.zeros((0, 0), np.uint32))
         return skeleton
 
     def fingerprints(
         self,
     ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.uint32]]:
         if self._depth and self._stash_prints is not None:
-            return fingerprint_arrays(*self._stash_prints)
+            return self._stash_prints
         keys: list[int] = []
         counts: list[int] = []
         blobs: list[bytes] = []
