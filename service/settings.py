@@ -437,6 +437,10 @@ def settings_from_args(
             raise ConfigError(f"{source}: {exc}") from None
     if "data" not in values and "store" not in values:
         raise ConfigError("no data directory; pass --data DIR (or --store URL) or set DEDUP_DATA")
+    # A store named by a flag beats one named by the environment, whichever the form.
+    for flagged, other in (("data", "store"), ("store", "data")):
+        if given.get(flagged) is not None and given.get(other) is None:
+            values.pop(other, None)
     if "data" in values:
         values["data"] = Path(str(values["data"]))
     known = {f.name for f in fields(ServiceSettings)}

@@ -72,6 +72,21 @@ def test_store_urls_name_one_store_each_way() -> None:
             parse_store(bad)
 
 
+def test_serve_takes_a_store_by_flag_or_environment() -> None:
+    """--store or --data names the store; a flag beats the environment; both flags clash."""
+    from service.settings import settings_from_args
+
+    chosen = settings_from_args({"store": "redis://127.0.0.1:6379/0"}, {"DEDUP_DATA": "/srv/d"})
+    assert chosen.store_location().kind == "redis"
+    chosen = settings_from_args({"data": "/srv/d"}, {"DEDUP_STORE": "redis://h:1/0"})
+    assert chosen.store_location() == parse_store("/srv/d")
+    assert settings_from_args({}, {"DEDUP_STORE": "sqlite:///srv/d"}).store == "sqlite:///srv/d"
+    with pytest.raises(ConfigError, match="pass one of them"):
+        settings_from_args({"data": "/srv/d", "store": "redis://h:1/0"}, {})
+    with pytest.raises(ConfigError, match="unknown scheme"):
+        settings_from_args({"store": "mysql://h/db"}, {})
+
+
 def test_a_write_in_one_replica_is_seen_by_another(server: RedisServer) -> None:
     """Adds, replacements and removals through one replica show in the other's next read."""
     url = fresh_url(server)
