@@ -53,6 +53,9 @@ bench: $(VENV)/.installed-dev
 bench-service: $(VENV)/.installed-dev wrk
 	$(BIN)/python -m bench.service_load --pages 1000 --runs 3 --concurrency 1,8,32,64 --duration 10
 
+bench-redis: $(VENV)/.installed-dev redis-server wrk
+	$(BIN)/python -m bench.redis_load --pages 1000 --join-pages 5000 --runs 3
+
 serve: $(VENV)/.installed
 	$(BIN)/dedup serve --data $(VENV)/serve-data
 

@@ -43,8 +43,8 @@ def build_index(
     held = index.stats().documents
     if held:
         raise StoreError(
-            f"the store already holds {held} documents; build into an "
-            "empty --data directory, or add pages through the service"
+            f"the store already holds {held} documents; build into an empty store "
+            "(--data DIR or --store URL), or add pages through the service"
         )
     config = index.config
     batch = read_batch(pages, config, jobs=jobs, progress=progress)

@@ -37,6 +37,12 @@ each request asks ``GET P:seq`` first.
 
 Durability is Redis's: acknowledged writes survive a crash with ``appendonly yes`` and
 ``appendfsync always``; :meth:`RedisStore.durability` says when the server is set otherwise.
+
+An index larger than one replica's memory is served by sharding it by band (the README's
+capacity plan has the arithmetic): each shard follows this same log but keeps only its bands'
+buckets, its rows of every signature and the exact keys that hash to it; a match sums the
+shards' agreeing rows, which gives exactly the unsharded similarity. This module stores the
+whole index; the sharded replica is a plan, not code.
 """
 
 from __future__ import annotations
