@@ -217,6 +217,45 @@ def test_racing_replicas_found_one_cluster(server: RedisServer) -> None:
     assert_consistent(url)
 
 
+def test_racing_deletes_and_replacements_leave_a_consistent_store(server: RedisServer) -> None:
+    """One replica replaces documents while another deletes and re-adds them, at once, 30
+    times: the store keeps no orphan fingerprint and no paragraph in two clusters, and both
+    replicas and a fresh one hold the same documents and clusters."""
+    url = fresh_url(server)
+    replicas = [replica(url), replica(url)]
+    ids = [f"doc{n}" for n in range(4)]
+    for n, doc_id in enumerate(ids):
+        replicas[0].add(doc_id, f"{STORIES[n]}\n\n{STORIES[(n + 1) % 6]}")
+
+    def replace(rounds: int) -> None:
+        for n in range(rounds):
+            doc_id = ids[n % len(ids)]
+            replicas[0].add(doc_id, f"{VARIANTS[n % len(VARIANTS)]}\n\n{STORIES[n % 6]}")
+
+    def churn(rounds: int) -> None:
+        for n in range(rounds):
+            doc_id = ids[(n + 1) % len(ids)]
+            if doc_id in replicas[1]:  # only this replica deletes: the id is still there
+                replicas[1].remove(doc_id)
+            else:
+                replicas[1].add(doc_id, STORIES[(n + 2) % 6].upper())
+
+    threads = [
+        threading.Thread(target=replace, args=(30,)),
+        threading.Thread(target=churn, args=(30,)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    fresh = replica(url)
+    views = [_view(index, set(ids)) for index in (*replicas, fresh)]
+    assert views[0] == views[1] == views[2]
+    for index in (*replicas, fresh):
+        index.close()
+    assert_consistent(url)
+
+
 def test_check_finds_orphans_missing_fingerprints_and_split_clusters(
     server: RedisServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

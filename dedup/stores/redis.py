@@ -50,7 +50,6 @@ from __future__ import annotations
 import struct
 import threading
 import uuid
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import partial
@@ -58,7 +57,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import orjson
 import redis
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -67,6 +65,16 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
 from dedup.errors import StoreError, WriteConflictError
+from dedup.stores.redis_records import (
+    COMMIT,
+    FOLLOW,
+    decode_doc,
+    decode_entry,
+    doc_keys,
+    encode_doc,
+    encode_entry,
+    entry_field,
+)
 from dedup.stores.store import Skeleton, StoredDocument, StoredEntry, fingerprint_arrays
 
 __all__ = ["RedisStore"]
@@ -77,123 +85,14 @@ _FOLLOW_STEP = 512
 _LOAD_STEP = 2000
 # Seconds a committed write's token is kept to recognise a retried command.
 _TOKEN_TTL = 60
-_HEADER = struct.Struct("<II")
 # The commit script's answers: refused (overtaken), applied, or refused (another's turn).
 _CONFLICT, _COMMITTED, _NOT_MY_TURN = 0, 1, 2
 # Milliseconds a writer that was overtaken holds the next turn (others' commits wait).
 _TURN_MS = 1000
 
-_COMMIT = """
-local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
-local done = redis.call('GET', KEYS[5])
-if done then return {1, tonumber(done)} end
-local nd, np, nx, nn = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local last = 7 + nd + 3 * np + nx + 2 * nn
-local holder = redis.call('GET', KEYS[6])
-if holder and holder ~= ARGV[last + 1] then return {2, seq} end
-if seq ~= tonumber(ARGV[1]) then return {0, seq} end
-local p = ARGV[2]
-local at = 6
-for i = 1, nd do
-  local id = ARGV[at + i]
-  redis.call('DEL', p .. 'd:' .. id, p .. 't:' .. id)
-  redis.call('ZREM', KEYS[2], id)
-  seq = seq + 1
-  redis.call('ZADD', KEYS[3], seq, id)
-end
-at = at + nd
-for i = 0, np - 1 do
-  local id = ARGV[at + 3 * i + 1]
-  redis.call('SET', p .. 'd:' .. id, ARGV[at + 3 * i + 2])
-  redis.call('SET', p .. 't:' .. id, ARGV[at + 3 * i + 3])
-  seq = seq + 1
-  redis.call('ZADD', KEYS[2], seq, id)
-  redis.call('ZADD', KEYS[3], seq, id)
-end
-at = at + 3 * np
-for i = 1, nx do redis.call('HDEL', KEYS[4], ARGV[at + i]) end
-at = at + nx
-for i = 0, nn - 1 do redis.call('HSET', KEYS[4], ARGV[at + 2 * i + 1], ARGV[at + 2 * i + 2]) end
-redis.call('SET', KEYS[1], seq)
-redis.call('SET', KEYS[5], seq, 'EX', tonumber(ARGV[last]))
-if holder then redis.call('DEL', KEYS[6]) end
-return {1, seq}
-"""
-# ARGV: position, limit, prefix. Returns seq, the number of rows, then per changed id (oldest
-# change first) id, change number, document (or false) and texts (or false), then the
-# fingerprints of the documents' keys as key, value pairs.
-_FOLLOW = """
-local seq = redis.call('GET', KEYS[1]) or '0'
-local rows = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf', 'WITHSCORES',
-                        'LIMIT', 0, tonumber(ARGV[2]))
-local out = {seq, #rows / 2}
-local seen, wanted = {}, {}
-for i = 1, #rows, 2 do
-  local id = rows[i]
-  local d = redis.call('GET', ARGV[3] .. 'd:' .. id)
-  local t = false
-  if d then
-    t = redis.call('GET', ARGV[3] .. 't:' .. id)
-    local n = struct.unpack('<I4', d)
-    for j = 0, n - 1 do
-      local k = string.sub(d, 9 + 8 * j, 16 + 8 * j)
-      if not seen[k] then seen[k] = true; wanted[#wanted + 1] = k end
-    end
-  end
-  out[#out + 1] = id; out[#out + 1] = rows[i + 1]; out[#out + 1] = d; out[#out + 1] = t
-end
-for s = 1, #wanted, 4000 do
-  local chunk = {}
-  for j = s, math.min(s + 3999, #wanted) do chunk[#chunk + 1] = wanted[j] end
-  local values = redis.call('HMGET', KEYS[3], unpack(chunk))
-  for j = 1, #chunk do out[#out + 1] = chunk[j]; out[#out + 1] = values[j] end
-end
-return out
-"""
-
-
-def _encode_doc(doc: StoredDocument) -> tuple[bytes, bytes]:
-    keys = np.asarray(doc.keys, dtype="<u8").tobytes()
-    rest = orjson.dumps([doc.meta, list(doc.clusters)])
-    texts = zlib.compress(orjson.dumps(list(doc.texts)), 1)
-    return _HEADER.pack(len(doc.keys), len(rest)) + keys + rest, texts
-
-
-def _decode_doc(doc_id: str, blob: bytes, texts: bytes | None) -> StoredDocument:
-    n, m = _HEADER.unpack_from(blob)
-    start = _HEADER.size + 8 * n
-    keys = np.frombuffer(blob, dtype="<u8", count=n, offset=_HEADER.size).tolist()
-    meta, clusters = orjson.loads(blob[start : start + m])
-    return StoredDocument(
-        doc_id,
-        meta,
-        tuple(orjson.loads(zlib.decompress(texts))) if texts is not None else ("",) * n,
-        tuple(keys),
-        tuple(clusters),
-    )
-
-
-def _doc_keys(blob: bytes) -> list[int]:
-    n, _ = _HEADER.unpack_from(blob)
-    keys: list[int] = np.frombuffer(blob, dtype="<u8", count=n, offset=_HEADER.size).tolist()
-    return keys
-
-
-def _encode_entry(entry: StoredEntry) -> bytes:
-    return struct.pack("<I", entry.count) + np.asarray(entry.signature, dtype="<u4").tobytes()
-
-
-def _decode_entry(key: int, value: bytes) -> StoredEntry:
-    (count,) = struct.unpack_from("<I", value)
-    return StoredEntry(key, count, np.frombuffer(value, dtype="<u4", offset=4).astype(np.uint32))
-
 
 def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _field(key: int) -> bytes:
-    return key.to_bytes(8, "little")
 
 
 class RedisStore:
@@ -229,8 +128,8 @@ class RedisStore:
             )
         except (ValueError, RedisError) as exc:
             raise StoreError(f"cannot use the Redis URL: {exc}; use redis://HOST:PORT/DB") from exc
-        self._commit = self._redis.register_script(_COMMIT)
-        self._follow = self._redis.register_script(_FOLLOW)
+        self._commit = self._redis.register_script(COMMIT)
+        self._follow = self._redis.register_script(FOLLOW)
         self._lock = threading.RLock()
         # What the last follow step read: the replay that follows reads it rather than Redis,
         # so it sees one consistent state (inside reading() or writing() only).
@@ -317,7 +216,7 @@ class RedisStore:
         blob, texts = self._call(
             lambda: self._redis.mget([f"{self._p}d:{doc_id}", f"{self._p}t:{doc_id}"])
         )
-        return None if blob is None else _decode_doc(doc_id, blob, texts)
+        return None if blob is None else decode_doc(doc_id, blob, texts)
 
     def documents(self) -> Iterator[StoredDocument]:
         ids = self._ids()
@@ -328,11 +227,11 @@ class RedisStore:
             for i, doc_id in enumerate(chunk):
                 blob, texts = values[2 * i], values[2 * i + 1]
                 if blob is not None:
-                    yield _decode_doc(doc_id, blob, texts)
+                    yield decode_doc(doc_id, blob, texts)
 
     def entries(self) -> Iterator[StoredEntry]:
         for field, value in self._call(lambda: list(self._redis.hscan_iter(self._entries))):
-            yield _decode_entry(int.from_bytes(field, "little"), value)
+            yield decode_entry(int.from_bytes(field, "little"), value)
 
     def entries_for(self, keys: Sequence[int]) -> list[StoredEntry]:
         found: list[StoredEntry] = []
@@ -346,9 +245,9 @@ class RedisStore:
         for start in range(0, len(wanted), _LOAD_STEP):
             chunk = wanted[start : start + _LOAD_STEP]
             values = self._call(
-                partial(self._redis.hmget, self._entries, [_field(k) for k in chunk])
+                partial(self._redis.hmget, self._entries, [entry_field(k) for k in chunk])
             )
-            found += [_decode_entry(k, v) for k, v in zip(chunk, values, strict=True) if v]
+            found += [decode_entry(k, v) for k, v in zip(chunk, values, strict=True) if v]
         return found
 
     def _ids(self) -> list[str]:
@@ -368,20 +267,20 @@ class RedisStore:
         for start in range(0, len(ids), _LOAD_STEP):
             names = [f"{self._p}d:{i}" for i in ids[start : start + _LOAD_STEP]]
             blobs += self._call(partial(self._redis.mget, names))
-        doc_keys = [None if b is None else _doc_keys(b) for b in blobs]
-        wanted = list(dict.fromkeys(k for keys in doc_keys if keys is not None for k in keys))
+        keys_of = [None if b is None else doc_keys(b) for b in blobs]
+        wanted = list(dict.fromkeys(k for keys in keys_of if keys is not None for k in keys))
         values: list[bytes | None] = []
         for start in range(0, len(wanted), _LOAD_STEP):
-            fields = [_field(k) for k in wanted[start : start + _LOAD_STEP]]
+            fields = [entry_field(k) for k in wanted[start : start + _LOAD_STEP]]
             values += self._call(partial(self._redis.hmget, self._entries, fields))
         later = self._changed_since(self._position)
         found = {k: v for k, v in zip(wanted, values, strict=True) if v is not None}
         skeleton = Skeleton([], [], [], [], [])
         used: dict[int, bytes] = {}
-        for doc_id, blob, keys in zip(ids, blobs, doc_keys, strict=True):
+        for doc_id, blob, keys in zip(ids, blobs, keys_of, strict=True):
             if blob is None or keys is None or doc_id in later:
                 continue
-            doc = _decode_doc(doc_id, blob, None)
+            doc = decode_doc(doc_id, blob, None)
             skeleton.ids.append(doc_id)
             skeleton.metas.append(doc.meta)
             skeleton.counts.append(len(keys))
@@ -459,14 +358,14 @@ class RedisStore:
                     changed.pop(doc_id, None)  # keep the latest change's place
                     changed[doc_id] = None
                     self._stash_docs[doc_id] = (
-                        None if blob is None else _decode_doc(doc_id, blob, texts)
+                        None if blob is None else decode_doc(doc_id, blob, texts)
                     )
                     self._position = max(self._position, int(float(score)))
                 pairs = reply[2 + 4 * rows :]
                 for k in range(0, len(pairs), 2):
                     if pairs[k + 1] is not None:
                         key = int.from_bytes(pairs[k], "little")
-                        self._stash_entries[key] = _decode_entry(key, pairs[k + 1])
+                        self._stash_entries[key] = decode_entry(key, pairs[k + 1])
                 if rows < _FOLLOW_STEP:
                     return list(changed)
 
@@ -517,11 +416,11 @@ class RedisStore:
             *delete,
         ]
         for doc in put:
-            blob, texts = _encode_doc(doc)
+            blob, texts = encode_doc(doc)
             args += [doc.id, blob, texts]
-        args += [_field(k) for k in dropped_entries]
+        args += [entry_field(k) for k in dropped_entries]
         for entry in new_entries:
-            args += [_field(entry.key), _encode_entry(entry)]
+            args += [entry_field(entry.key), encode_entry(entry)]
         args += [_TOKEN_TTL, self._writer]
         token = f"{self._p}w:{uuid.uuid4().hex}"
         keys = [self._seq, self._docs, self._changes, self._entries, token, self._turn]
