@@ -55,7 +55,9 @@ def _crawl(pages: int, seed: int) -> Path:
 
 
 def _serve(store: list[str], scratch: Path, *extra: str) -> Service:
+    """``dedup serve`` on the store: one process unless ``extra`` asks for more."""
     port = free_port()
+    extra = extra if "--processes" in extra else ("--processes", "1", *extra)
     command, env = dedup_command(REPO, "serve", *store, "--host", HOST, "--port", str(port), *extra)
     log = scratch / f"serve-{port}.log"
     return Service("dedup serve", command, port=port, log=log, cwd=REPO, env=env)

@@ -36,6 +36,7 @@ from dedup.stores.url import STORE_FILE
 from dedup.text.paragraphs import SplitMode, check_split, split_paragraphs
 
 __all__ = [
+    "STORE_FILE",
     "AddResult",
     "Assigned",
     "ClusterInfo",

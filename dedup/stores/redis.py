@@ -14,7 +14,7 @@ Keys, under a prefix (``dedup`` unless the URL says ``?prefix=NAME``):
 - ``P:d:ID``: a document without texts: ``<u4 n, <u4 m``, the ``n`` exact keys (``<u8``), then
   ``m`` bytes of JSON ``[meta, [cluster, ...]]``;
 - ``P:t:ID``: its paragraphs' texts, a JSON list compressed with zlib (level 1);
-- ``P:e``: hash, exact key (8 bytes) -> ``<u4`` shingle count and the ``<u4`` signature;
+- ``P:e``: hash, exact key (8 bytes) -> ``<i4`` shingle count and the ``<u4`` signature;
 - ``P:settings``: hash of the settings a store records; ``P:w:TOKEN``: a committed write's
   number, kept a minute, so that a write retried after a lost reply is not applied twice;
   ``P:turn``: the writer whose plan goes next (see below).
@@ -293,7 +293,7 @@ class RedisStore:
             rows = np.frombuffer(b"".join(used.values()), dtype="<u4").reshape(len(used), -1)
             self._stash_prints = (
                 list(used),
-                rows[:, 0].astype(np.int64),
+                rows.view("<i4")[:, 0].astype(np.int64),  # counts are signed
                 np.ascontiguousarray(rows[:, 1:], dtype=np.uint32),
             )
         elif self._depth:
@@ -310,7 +310,7 @@ class RedisStore:
         blobs: list[bytes] = []
         for field, value in self._call(lambda: list(self._redis.hscan_iter(self._entries))):
             keys.append(int.from_bytes(field, "little"))
-            counts.append(struct.unpack_from("<I", value)[0])
+            counts.append(struct.unpack_from("<i", value)[0])
             blobs.append(value[4:])
         return fingerprint_arrays(keys, counts, blobs)
 

@@ -3,7 +3,8 @@
 See :mod:`dedup.stores.redis` for the keys and the design. A document record is
 ``<u4 n, <u4 m``, the ``n`` exact keys (``<u8``), then ``m`` bytes of JSON
 ``[meta, [cluster, ...]]``; its texts are a zlib-compressed JSON list; a fingerprint is the
-``<u4`` shingle count and the ``<u4`` signature, under its key's 8 little-endian bytes.
+``<i4`` shingle count (signed, as the index keeps it) and the ``<u4`` signature, under its
+key's 8 little-endian bytes.
 """
 
 from __future__ import annotations
@@ -126,11 +127,11 @@ def doc_keys(blob: bytes) -> list[int]:
 
 
 def encode_entry(entry: StoredEntry) -> bytes:
-    return struct.pack("<I", entry.count) + np.asarray(entry.signature, dtype="<u4").tobytes()
+    return struct.pack("<i", entry.count) + np.asarray(entry.signature, dtype="<u4").tobytes()
 
 
 def decode_entry(key: int, value: bytes) -> StoredEntry:
-    (count,) = struct.unpack_from("<I", value)
+    (count,) = struct.unpack_from("<i", value)
     return StoredEntry(key, count, np.frombuffer(value, dtype="<u4", offset=4).astype(np.uint32))
 
 
