@@ -26,8 +26,9 @@ if TYPE_CHECKING:
     )
     from dedup.index.append import add_pages
     from dedup.index.build import build_index
-    from dedup.index.index import AddResult, ClusterInfo, ClusterSummary, Document, Index, Stats
+    from dedup.index.index import Index
     from dedup.index.matching import match_crawl
+    from dedup.index.records import AddResult, ClusterInfo, ClusterSummary, Document, Stats
     from dedup.sketch.interop import from_lean_minhash, to_lean_minhash
     from dedup.sketch.match import Match
     from dedup.sketch.minhash import MinHasher, containment_estimate, jaccard_estimate
@@ -42,16 +43,16 @@ __version__ = "0.2.0"
 # Where each public name lives. datasketch (the interop) alone takes half a second to import,
 # and numpy most of the rest: nothing loads until a name is asked for.
 _HOMES: dict[str, str] = {
-    "AddResult": "dedup.index.index",
+    "AddResult": "dedup.index.records",
     "Assignment": "dedup.batch.result",
     "Cluster": "dedup.batch.result",
-    "ClusterInfo": "dedup.index.index",
-    "ClusterSummary": "dedup.index.index",
+    "ClusterInfo": "dedup.index.records",
+    "ClusterSummary": "dedup.index.records",
     "Clustering": "dedup.batch.result",
     "ConfigError": "dedup.errors",
     "DedupConfig": "dedup.config",
     "DedupError": "dedup.errors",
-    "Document": "dedup.index.index",
+    "Document": "dedup.index.records",
     "DuplicateKeyError": "dedup.errors",
     "IncompatibleSignatureError": "dedup.errors",
     "Index": "dedup.index.index",
@@ -60,7 +61,7 @@ _HOMES: dict[str, str] = {
     "MemoryStore": "dedup.stores.store",
     "MinHasher": "dedup.sketch.minhash",
     "SQLiteStore": "dedup.stores.sqlite",
-    "Stats": "dedup.index.index",
+    "Stats": "dedup.index.records",
     "StorageFullError": "dedup.errors",
     "Store": "dedup.stores.store",
     "StoreError": "dedup.errors",

@@ -2,31 +2,37 @@
 
 from __future__ import annotations
 
-import bisect
 import random
 import threading
 import time
 from collections.abc import Callable, Container, Iterable, Sequence
-from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from types import TracebackType
-from typing import NamedTuple
 
 import numpy as np
 
-from dedup.batch.result import Member, preview
+from dedup.batch.result import Member
 from dedup.config import DedupConfig
 from dedup.errors import (
-    ConfigError,
     DuplicateKeyError,
     StoreError,
     UnknownKeyError,
     WriteConflictError,
 )
+from dedup.index.listing import next_cursor, page_of_clusters
 from dedup.index.plan import Assigned, Plan
+from dedup.index.records import (
+    AddResult,
+    ClusterInfo,
+    ClusterSummary,
+    Document,
+    Paragraph,
+    Stats,
+)
 from dedup.index.replay import load, replay
 from dedup.index.state import DocSlot, IndexState
+from dedup.index.texts import TextCache
 from dedup.sketch.fingerprint import Fingerprints, fingerprint
 from dedup.sketch.match import Match
 from dedup.stores.settings import config_settings, settle_config
@@ -50,84 +56,6 @@ __all__ = [
 
 # Plans of one write before it gives up on a store that other writers keep changing.
 _COMMIT_ATTEMPTS = 64
-# Representative texts cached by paragraph slot (slots are never reused, so never stale).
-_TEXT_CACHE = 65536
-
-
-@dataclass(frozen=True, slots=True)
-class AddResult:
-    """The outcome of adding one document."""
-
-    id: str
-    replaced: bool
-    paragraphs: list[Assigned]
-
-
-class Paragraph(NamedTuple):
-    """One paragraph of a stored document: its 0-based index, its text and its cluster's id."""
-
-    index: int  # type: ignore[assignment]  # the field the API names; shadows tuple.index
-    text: str
-    cluster: str
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    """A stored document: ``paragraphs`` holds a :class:`Paragraph` per paragraph, in order."""
-
-    id: str
-    meta: dict[str, object] | None
-    paragraphs: list[Paragraph]
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterInfo:
-    """A cluster with its members (:class:`Member` ``(doc, para)``) in insertion order."""
-
-    id: str
-    size: int
-    docs: int
-    text: str
-    members: list[Member]
-
-    def __repr__(self) -> str:
-        return (
-            f"ClusterInfo(id={self.id!r}, size={self.size}, docs={self.docs}, "
-            f"text={preview(self.text)!r})"
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterSummary:
-    """A cluster without its member list: cheap to get for every match."""
-
-    id: str
-    size: int
-    docs: int
-    text: str
-
-    def __repr__(self) -> str:
-        return (
-            f"ClusterSummary(id={self.id!r}, size={self.size}, docs={self.docs}, "
-            f"text={preview(self.text)!r})"
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    """Sizes of the index.
-
-    Attributes:
-        documents: documents held.
-        paragraphs: their paragraphs.
-        clusters: clusters of two or more paragraphs (the repeats).
-        singletons: paragraphs that repeat nothing held (each alone in its cluster).
-    """
-
-    documents: int
-    paragraphs: int
-    clusters: int
-    singletons: int
 
 
 class Index:
@@ -156,7 +84,7 @@ class Index:
         self.config = settle_config(self._store, config)
         self._lock = threading.RLock()
         self._state = IndexState(self.config)
-        self._texts: dict[int, str] = {}
+        self._texts = TextCache()
         self._closed = False
         load(self._state, self._store)
 
@@ -298,7 +226,7 @@ class Index:
                 self._refresh()
             known = self._state.cluster_of_id
             wanted = {cid: known[cid] for cid in set(cluster_ids) if cid in known}
-            self._fetch_texts(wanted.values())
+            self._texts.fetch(self._state, self._store, wanted.values())
             return {cid: self._summary(cid, cluster) for cid, cluster in wanted.items()}
 
     def _summary(self, cluster_id: str, cluster: int) -> ClusterSummary:
@@ -307,7 +235,7 @@ class Index:
             cluster_id,
             int(state.size.view()[cluster]),
             int(state.docs.view()[cluster]),
-            self._representative_text(cluster),
+            self._texts.representative(state, self._store, cluster),
         )
 
     def cluster_info(self, cluster_id: str) -> ClusterInfo:
@@ -332,24 +260,11 @@ class Index:
         Returns:
             The page, and the cursor of the next page (None after the last).
         """
-        after = _parse_cursor(cursor)
         with self._lock:
             self._refresh()
-            state = self._state
-            live = np.fromiter(state.cluster_of_id.values(), dtype=np.int64)
-            docs, size = state.docs.view()[live], state.size.view()[live]
-            keep = live[(docs >= min_docs) & (size >= min_size)]
-            ranked = sorted(
-                zip(
-                    (-state.docs.view()[keep]).tolist(),
-                    [state.cluster_ids[c] for c in keep],
-                    strict=True,
-                )
-            )
-            start = 0 if after is None else bisect.bisect_right(ranked, after)
-            page = [self.cluster_summary(cid) for _, cid in ranked[start : start + limit]]
-        more = start + limit < len(ranked)
-        return page, (f"{page[-1].docs}:{page[-1].id}" if more and page else None)
+            ids, more = page_of_clusters(self._state, min_docs, min_size, limit, cursor)
+            page = [self.cluster_summary(cid) for cid in ids]
+        return page, (next_cursor(page[-1].docs, page[-1].id) if more and page else None)
 
     def stats(self) -> Stats:
         """Return the numbers of documents, paragraphs, clusters of repeats and singletons."""
@@ -475,31 +390,6 @@ class Index:
             raise UnknownKeyError(f"no cluster {cluster_id!r}; list clusters to find its id")
         return cluster
 
-    def _fetch_texts(self, clusters: Iterable[int]) -> None:
-        """Cache the representative texts of many clusters, reading each document once."""
-        state = self._state
-        rep = state.rep.view()
-        by_doc: dict[str, list[tuple[int, int]]] = {}
-        for cluster in clusters:
-            slot = int(rep[cluster])
-            if slot not in self._texts:
-                doc_id, para = state.representative(cluster)
-                by_doc.setdefault(doc_id, []).append((slot, para))
-        if len(self._texts) + sum(map(len, by_doc.values())) > _TEXT_CACHE:
-            self._texts.clear()
-        with self._store.reading():
-            for doc_id, wanted in by_doc.items():
-                stored = self._store.document(doc_id)
-                for slot, para in wanted:
-                    self._texts[slot] = stored.texts[para] if stored is not None else ""
-
-    def _representative_text(self, cluster: int) -> str:
-        """The first member's text, read from the store (texts are not kept in memory)."""
-        slot = int(self._state.rep.view()[cluster])
-        if slot not in self._texts:
-            self._fetch_texts([cluster])
-        return self._texts[slot]
-
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError("this index is closed; open it again (Index.open) to use it")
@@ -551,12 +441,3 @@ class Index:
             f"other writers changed the store {_COMMIT_ATTEMPTS} times while this write was "
             "planned; try again later"
         )
-
-
-def _parse_cursor(cursor: str | None) -> tuple[int, str] | None:
-    if cursor is None:
-        return None
-    docs, sep, cluster_id = cursor.partition(":")
-    if not sep or not (docs.isascii() and docs.isdigit()) or not cluster_id:
-        raise ConfigError(f"cursor {cursor!r} is malformed; pass the cursor of the previous page")
-    return (-int(docs), cluster_id)
