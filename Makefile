@@ -3,22 +3,24 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest bench bench-service bench-redis wrk redis-server serve clean
+.PHONY: demo test lint typecheck pytest bench bench-service bench-redis wrk redis-server serve clean chromium screenshot bench-report
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade "pip>=25.1"
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q -e '.[report]'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[html,redis]" --group dev
+	$(BIN)/python -m pip install -q -e ".[html,redis,report]" --group dev
 	touch $@ $(VENV)/.installed
 
+# The summary table on stderr, the outputs and the HTML report in .venv/ (the last line says where).
 demo: $(VENV)/.installed
-	$(BIN)/dedup cluster examples/peru.txt examples/coups.txt -o $(VENV)/demo-paragraphs.jsonl --clusters - --min-docs 2
+	$(BIN)/dedup cluster examples/peru.txt examples/coups.txt -o $(VENV)/demo-paragraphs.jsonl \
+		--clusters $(VENV)/demo-clusters.jsonl --min-docs 2 --summary --report $(VENV)/report.html
 
 test: lint typecheck pytest
 
@@ -29,7 +31,7 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy dedup service bench tests
 
-pytest: $(VENV)/.installed-dev wrk redis-server
+pytest: $(VENV)/.installed-dev wrk redis-server chromium
 	$(BIN)/pytest -q
 
 # wrk (Debian's package) drives the service load benchmark; installed when we may (root + apt).
@@ -46,6 +48,21 @@ redis-server:
 		  { apt-get update -qq >/dev/null && \
 		    apt-get -o DPkg::Lock::Timeout=600 install -y -qq redis-server >/dev/null; }; }; } || \
 		echo "note: redis-server is not installed (apt-get install redis-server); its tests are skipped"
+
+# Debian's chromium runs the report's browser test (Playwright drives it; no browser download).
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium >/dev/null 2>&1 || \
+		  { apt-get update -qq >/dev/null && \
+		    apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium >/dev/null; }; }; } || \
+		echo "note: chromium is not installed (apt-get install chromium); the browser test is skipped"
+
+# The README's screenshot, made by the browser test's code from the demo's report.
+screenshot: $(VENV)/.installed-dev chromium
+	$(BIN)/python -m bench.report_browser --screenshot docs/report.png
+
+bench-report: $(VENV)/.installed-dev chromium
+	$(BIN)/python -m bench.report_browser --pages 5000 --runs 5
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.cluster --pages 1000 --runs 3

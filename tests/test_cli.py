@@ -69,7 +69,7 @@ def test_cluster_min_docs_filters_the_clusters_output(corpus_file: Path, tmp_pat
 def test_demo_prints_cross_page_clusters(
     examples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The Makefile demo prints JSON lines of clusters spanning both example pages."""
+    """`--clusters -` prints JSON lines of the clusters spanning both example pages."""
     out = tmp_path / "demo.jsonl"
     pages = [str(examples / "peru.txt"), str(examples / "coups.txt")]
     assert main(["cluster", *pages, "-o", str(out), "--clusters", "-", "--min-docs", "2"]) == 0

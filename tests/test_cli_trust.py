@@ -76,7 +76,8 @@ def test_outputs_are_checked_by_declaration(corpus_file: Path) -> None:
 
     parser = build_parser()
     for argv, outputs in [
-        (["cluster", "x", "-o", "y"], ("output", "clusters")),
+        (["cluster", "x", "-o", "y"], ("output", "clusters", "report")),
+        (["report", "x", "-o", "y"], ("output",)),
         (["clean", "x", "-o", "y"], ("output", "stats")),
         (["index", "build", "x", "--data", "d"], ("data",)),
     ]:

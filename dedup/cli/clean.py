@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+import time
 from typing import IO, TYPE_CHECKING, Any
 
 from dedup.cli.options import (
@@ -12,9 +13,11 @@ from dedup.cli.options import (
     STDIO,
     add_input_options,
     add_min_docs,
+    add_summary,
     cluster_pages,
     page_reader,
     progress,
+    show_summary,
     warn,
 )
 
@@ -56,6 +59,7 @@ def add_command(commands: Any) -> None:
     parser.add_argument(
         "--stats", metavar="FILE", help="JSON summary of what was removed, in total and per page"
     )
+    add_summary(parser)
     parser.set_defaults(handler=run, outputs=("output", "stats"))
 
 
@@ -72,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     from dedup.io.output import JsonLinesWriter, atomic_output  # noqa: PLC0415
     from dedup.io.sources import spool  # noqa: PLC0415
 
+    started = time.perf_counter()
     html_out = args.format == "html-out"
     with contextlib.ExitStack() as stack:
         stdin: IO[bytes] | None = None
@@ -112,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
             summary["bad_skipped"] = reader.skipped + sum(reader.warc.bad.values())
             with atomic_output(args.stats) as stream:
                 stream.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
+    show_summary(args, result, time.perf_counter() - started)
     return EXIT_OK
 
 

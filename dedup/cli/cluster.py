@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import time
 from typing import Any
 
 from dedup.cli.options import (
     EXIT_OK,
     add_input_options,
     add_min_docs,
+    add_summary,
     cluster_pages,
     one_pass_reader,
+    show_summary,
+    two_pass_reader,
 )
 
 __all__ = ["add_command", "run"]
@@ -43,7 +47,13 @@ def add_command(commands: Any) -> None:
         help='one JSON line per cluster of 2+ paragraphs, most pages first: {"id", "size",'
         ' "docs", "text", "members": [{"doc", "para"}]} (- for stdout)',
     )
-    parser.set_defaults(handler=run, outputs=("output", "clusters"))
+    parser.add_argument(
+        "--report",
+        metavar="FILE",
+        help="also write the HTML report of this run (reads the input a second time)",
+    )
+    add_summary(parser)
+    parser.set_defaults(handler=run, outputs=("output", "clusters", "report"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,10 +65,15 @@ def run(args: argparse.Namespace) -> int:
         cluster_records,
     )
 
-    reader = one_pass_reader(args)
+    started = time.perf_counter()
+    if args.report is not None:
+        from dedup.cli.report import require_extra, write_report  # noqa: PLC0415
+
+        require_extra()
     paths: list[list[str] | None] = []
-    result = cluster_pages(reader, args, paths)
     with contextlib.ExitStack() as outputs:
+        reader = one_pass_reader(args) if args.report is None else two_pass_reader(args, outputs)
+        result = cluster_pages(reader, args, paths)
         paragraphs = outputs.enter_context(atomic_output(args.output))
         clusters = None
         if args.clusters is not None:
@@ -68,4 +83,7 @@ def run(args: argparse.Namespace) -> int:
         if clusters is not None:
             for record in cluster_records(result, args.min_docs):
                 clusters.write(record)
+        if args.report is not None:
+            write_report(args, reader, result, args.report, started=started)
+    show_summary(args, result, time.perf_counter() - started, args.report)
     return EXIT_OK

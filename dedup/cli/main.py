@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from dedup import __version__
-from dedup.cli import clean, cluster, index, match, store
+from dedup.cli import clean, cluster, index, match, report, store
 from dedup.cli.options import EXIT_ERROR, check_outputs, warn
 from dedup.errors import DedupError
 
@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_command(commands)
     index.add_command(commands)
     match.add_command(commands)
+    report.add_command(commands)
     store.add_command(commands)
 
     # The service is optional at import time: aiohttp loads only when `serve` runs.

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING
 
 from dedup.config import DedupConfig, default_values
-from dedup.errors import ConfigError, StoreError
+from dedup.errors import ConfigError, DedupError, StoreError
 
 if TYPE_CHECKING:
     from dedup.batch.result import Clustering
@@ -26,6 +26,7 @@ __all__ = [
     "add_input_options",
     "add_min_docs",
     "add_store_options",
+    "add_summary",
     "check_outputs",
     "check_overwrite",
     "cluster_pages",
@@ -36,7 +37,9 @@ __all__ = [
     "positive_int",
     "progress",
     "report_skipped",
+    "show_summary",
     "store_from",
+    "two_pass_reader",
     "warn",
 ]
 
@@ -61,13 +64,13 @@ Progress = Callable[[int, int], None]
 
 
 def add_input_options(
-    parser: argparse.ArgumentParser, output_formats: tuple[str, ...] = ()
+    parser: argparse.ArgumentParser, output_formats: tuple[str, ...] = (), *, nargs: str = "+"
 ) -> None:
     """Add the inputs, the matching flags and the running flags every batch command takes;
     ``output_formats`` are extra ``--format`` choices that name the output's form."""
     parser.add_argument(
         "inputs",
-        nargs="+",
+        nargs=nargs,
         metavar="INPUT",
         help="JSONL, .txt or .html files (optionally .gz), .warc/.warc.gz/.warc.zst files, "
         "directories of them, or - for JSONL on stdin",
@@ -176,6 +179,42 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
 def store_from(args: argparse.Namespace) -> str:
     """The store that ``--store`` or ``--data`` names."""
     return str(args.store if args.store is not None else args.data)
+
+
+def add_summary(parser: argparse.ArgumentParser) -> None:
+    """Add ``--summary``: the run's totals and top clusters on stderr (always on a terminal)."""
+    parser.add_argument(
+        "--summary",
+        action="store_true",
+        help="print the totals and the 10 clusters spanning the most pages on stderr "
+        "(the default when stdout is a terminal)",
+    )
+
+
+def show_summary(
+    args: argparse.Namespace, result: Clustering, seconds: float, report: str | None = None
+) -> None:
+    """Print the summary on stderr if ``--summary`` was given or stdout is a terminal."""
+    if not (args.summary or sys.stdout.isatty()):
+        return
+    try:
+        from dedup.report.summary import print_summary  # noqa: PLC0415 - only when shown
+    except ImportError as exc:
+        if args.summary:  # asked for by name: say what is missing
+            raise DedupError(
+                f"--summary needs {exc.name}; install the report extra: pip install 'dedup[report]'"
+            ) from exc
+        return
+    where = None if report is None or report == STDIO else os.path.abspath(report)
+    print_summary(result, sys.stderr, seconds=seconds, report_path=where)
+
+
+def two_pass_reader(args: argparse.Namespace, stack: contextlib.ExitStack) -> PageReader:
+    """The pages of the inputs, readable twice (stdin, if named, is spooled to a temporary file)."""
+    from dedup.io.sources import spool  # noqa: PLC0415 - loaded when a command runs
+
+    stdin = stack.enter_context(spool(sys.stdin.buffer)) if STDIO in args.inputs else None
+    return page_reader(args, stdin)
 
 
 def config_from(args: argparse.Namespace) -> DedupConfig | None:
