@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest bench bench-service bench-redis wrk redis-server serve clean
+.PHONY: demo test lint typecheck pytest bench bench-service bench-redis wrk redis-server java serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[html,redis]" --group dev
+	$(BIN)/python -m pip install -q -e ".[html,redis,spark]" --group dev
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
@@ -29,7 +29,7 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy dedup service bench tests
 
-pytest: $(VENV)/.installed-dev wrk redis-server
+pytest: $(VENV)/.installed-dev wrk redis-server java
 	$(BIN)/pytest -q
 
 # wrk (Debian's package) drives the service load benchmark; installed when we may (root + apt).
@@ -46,6 +46,15 @@ redis-server:
 		  { apt-get update -qq >/dev/null && \
 		    apt-get -o DPkg::Lock::Timeout=600 install -y -qq redis-server >/dev/null; }; }; } || \
 		echo "note: redis-server is not installed (apt-get install redis-server); its tests are skipped"
+
+# Java 17 runs the Spark engine's tests (Debian's package, installed when we may: root + apt).
+java:
+	@{ command -v java >/dev/null && java -version 2>&1 | grep -qE 'version "(1[7-9]|2[0-9])'; } || \
+		{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get -o DPkg::Lock::Timeout=600 install -y -qq openjdk-17-jre-headless >/dev/null 2>&1 || \
+		  { apt-get update -qq >/dev/null && \
+		    apt-get -o DPkg::Lock::Timeout=600 install -y -qq openjdk-17-jre-headless >/dev/null; }; }; } || \
+		echo "note: Java 17 is not installed (apt-get install openjdk-17-jre-headless); the Spark tests are skipped"
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.cluster --pages 1000 --runs 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import re
@@ -25,8 +26,10 @@ __all__ = [
     "PageReader",
     "expand_inputs",
     "input_files",
+    "input_kind",
     "parse_line",
     "spool",
+    "text_page",
 ]
 
 STDIN = "-"
@@ -158,6 +161,21 @@ def _walk(directory: str) -> list[str]:
                 parts = os.path.relpath(path, directory).split(os.sep)
                 found.append((tuple(parts), path))
     return [path for _, path in sorted(found)]
+
+
+def input_kind(name: str) -> str | None:
+    """Return ``"jsonl"``, ``"text"``, ``"html"`` or ``"warc"`` for a file name dedup reads,
+    None for any other name."""
+    return _kind(name)
+
+
+def text_page(raw: bytes, path: str) -> Page:
+    """Return the page of a .txt file's bytes, as a pass over ``path`` reads it.
+
+    Raises:
+        InputError: The bytes are not UTF-8 (with the line and byte where they stop being so).
+    """
+    return _text_page(io.BytesIO(raw), path)
 
 
 def _kind(name: str) -> str | None:
