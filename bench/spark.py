@@ -107,7 +107,12 @@ def _child(source: str, output: str, partitions: int, memory: str) -> int:
     )
     with spark_session(settings) as spark:
         report = engine.cluster(
-            spark, [source], DedupConfig(), output=output, clusters=output + "-clusters"
+            spark,
+            [source],
+            DedupConfig(),
+            output=output,
+            clusters=output + "-clusters",
+            measure=True,
         )
     print(json.dumps({k: v for k, v in asdict(report).items() if k != "first_skipped"}))
     return 0

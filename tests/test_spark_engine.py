@@ -12,9 +12,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
+from spark_support import EXAMPLES, local_and_spark, parts, run, session
 
 from bench.corpus import generate
-from spark_support import EXAMPLES, local_and_spark, parts, run, session
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from spark_support import EXAMPLES, run
 
 from dedup.sketch.lsh import band_buckets, candidate_pairs
-from spark_support import EXAMPLES, run
 
 
 def test_engine_spark_without_pyspark_says_how_to_install(

@@ -61,6 +61,7 @@ def run_spark(args: argparse.Namespace, *, clean: bool) -> int:
                 min_docs=args.min_docs,
                 skip_bad=args.skip_bad,
                 stage=stage,
+                measure=args.verbose,
             )
         else:
             report = engine.cluster(
@@ -72,6 +73,7 @@ def run_spark(args: argparse.Namespace, *, clean: bool) -> int:
                 min_docs=args.min_docs,
                 skip_bad=args.skip_bad,
                 stage=stage,
+                measure=args.verbose,
             )
     _report_skipped(report.skipped, report.first_skipped)
     if args.verbose:

@@ -72,9 +72,17 @@ class SparkReport:
 
 
 class _Stages:
-    def __init__(self, spark: SparkSession, report: SparkReport, hook: StageHook | None) -> None:
+    def __init__(
+        self, spark: SparkSession, report: SparkReport, hook: StageHook | None, measure: bool
+    ) -> None:
         self.spark, self.report, self.hook = spark, report, hook
+        self.measure = measure
         self.number = 0
+
+    def count(self, frame: DataFrame) -> int:
+        """Count ``frame`` (computing it now, so the stage's time is its own) when measuring;
+        otherwise leave it to be computed where it is used, one Spark job fewer."""
+        return frame.count() if self.measure else 0
 
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
@@ -98,15 +106,19 @@ def cluster(
     min_docs: int = 1,
     skip_bad: bool = False,
     stage: StageHook | None = None,
+    measure: bool = False,
 ) -> SparkReport:
     """Cluster the inputs; write per-paragraph records to ``output`` and, if given, the
     clusters spanning ``min_docs`` pages to ``clusters`` (each a directory of part files).
+
+    With ``measure``, every stage ends in a count, so the report has each stage's time and
+    the counts of paragraphs, keys, pairs and clusters (a few Spark jobs more).
 
     Raises:
         InputError: a bad line (unless ``skip_bad``), or an input that cannot be read.
     """
     report = SparkReport()
-    stages = _Stages(spark, report, stage)
+    stages = _Stages(spark, report, stage, measure)
     files = [f.uri for f in list_inputs(spark, inputs)]
     for destination in (output, clusters):
         if destination is not None:
@@ -131,6 +143,7 @@ def clean(
     min_docs: int = 1,
     skip_bad: bool = False,
     stage: StageHook | None = None,
+    measure: bool = False,
 ) -> SparkReport:
     """Write the pages of the inputs to ``output`` without their repeated paragraphs (as
     :mod:`dedup.batch.clean` decides), a directory of part files in input order.
@@ -139,7 +152,7 @@ def clean(
         InputError: a bad line (unless ``skip_bad``), or an input that cannot be read.
     """
     report = SparkReport()
-    stages = _Stages(spark, report, stage)
+    stages = _Stages(spark, report, stage, measure)
     check_destination(spark, output, [f.uri for f in list_inputs(spark, inputs)])
     members, found, pages = _clustered(
         spark, inputs, config, report, stages, skip_bad=skip_bad, records=True
@@ -168,30 +181,30 @@ def _clustered(
         _check_bad(pages, report, skip_bad)
     with stages("paragraphs"):
         paras = paragraphs(pages).persist(keep)
-        report.paragraphs = paras.count()
+        report.paragraphs = stages.count(paras)
     with stages("exact"):
         rows = signed(distinct_keys(paras), config).persist(keep)
-        report.distinct = rows.count()
+        report.distinct = stages.count(rows)
     with stages("rank"):
         ranks, n = rank_keys(rows)
         nodes = rows.join(ranks, "key").select("rank", "shingles", "signature").persist(keep)
-        nodes.count()
+        stages.count(nodes)
     with stages("bands"):
         pairs = candidate_pairs(nodes, n, config).persist(keep)
-        report.candidates = pairs.count()
+        report.candidates = stages.count(pairs)
     with stages("verify"):
         edges = verified_edges(pairs, nodes, config).persist(keep)
-        report.edges = edges.count()
-        pairs.unpersist()
+        report.edges = stages.count(edges)
     with stages("components"):
         found = components(edges)
         report.rounds = found.rounds
         labels = found.labels.persist(keep)
-        labels.count()
+        stages.count(labels)
+        pairs.unpersist()
         nodes.unpersist()
     members, clusters = paragraph_components(paras, rows.drop("signature"), ranks, labels)
     clusters = clusters.persist(keep)
-    report.clusters = clusters.count()
+    report.clusters = stages.count(clusters)
     return members, clusters, pages
 
 
