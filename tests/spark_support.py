@@ -15,6 +15,8 @@ import pytest
 from dedup.cli import main
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+# What the latest Spark run of local_and_spark said on stderr.
+SAID: list[str] = []
 
 
 def skip_reason() -> str | None:
@@ -62,6 +64,7 @@ def local_and_spark(tmp: Path, command: str, inputs: list[str], *extra: str) -> 
     """Run ``command`` on both engines; return the local output file and the Spark directory.
 
     An ``{engine}`` in ``extra`` becomes ``local`` or ``spark`` (for a second output's path).
+    What the Spark run said on stderr is kept in :data:`SAID`.
     """
     local, spark = tmp / f"local-{command}.jsonl", tmp / f"spark-{command}"
     flags = [flag.replace("{engine}", "local") for flag in extra]
@@ -70,4 +73,5 @@ def local_and_spark(tmp: Path, command: str, inputs: list[str], *extra: str) -> 
     flags = [flag.replace("{engine}", "spark") for flag in extra]
     code, said = run(command, *inputs, "-o", str(spark), "-q", "--engine", "spark", *flags)
     assert code == 0, said
+    SAID[:] = [said]
     return local, spark

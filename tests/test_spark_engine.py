@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
-from spark_support import EXAMPLES, local_and_spark, parts, run, session
+from spark_support import EXAMPLES, SAID, local_and_spark, parts, run, session
 
 from bench.corpus import generate
 
@@ -79,8 +79,9 @@ def test_a_generated_crawl_gets_the_local_ids_and_records(
 def test_several_files_split_into_blocks_keep_input_order(
     spark: object, crawl: list[dict[str, str]], tmp_path: Path
 ) -> None:
-    """Several files (one gzipped, one in a subdirectory, a .txt page), each split by Spark
-    into many small blocks, and a different shuffle partitioning: still the local records."""
+    """Several files (one gzipped, one in a subdirectory, a .txt page, a bad line skipped),
+    each split by Spark into many small blocks, and another shuffle partitioning: still the
+    local records, and the skipped line is reported as the local engine reports it."""
     from pyspark.sql import SparkSession
 
     folder = tmp_path / "crawl"
@@ -88,6 +89,8 @@ def test_several_files_split_into_blocks_keep_input_order(
     _write(folder / "b.jsonl.gz", crawl[:90])
     _write(folder / "a.jsonl", crawl[90:200])
     _write(folder / "sub" / "c.jsonl", crawl[200:])
+    with (folder / "sub" / "c.jsonl").open("a") as tail:
+        tail.write('{"id": "broken", "text": 7}\n')
     (folder / "d.txt").write_text(crawl[5]["text"])
     active = SparkSession.getActiveSession()
     assert active is not None
@@ -95,13 +98,15 @@ def test_several_files_split_into_blocks_keep_input_order(
     active.conf.set("spark.sql.files.openCostInBytes", "0")
     try:
         extra = ["--clusters", str(tmp_path / "{engine}-clusters"), "--spark-partitions", "5"]
-        local, spark_dir = local_and_spark(tmp_path, "cluster", [str(folder)], *extra)
+        local, spark_dir = local_and_spark(tmp_path, "cluster", [str(folder)], *extra, "--skip-bad")
     finally:
         active.conf.unset("spark.sql.files.maxPartitionBytes")
         active.conf.unset("spark.sql.files.openCostInBytes")
         active.conf.set("spark.sql.shuffle.partitions", "2")
     assert parts(spark_dir) == local.read_bytes()
     assert parts(tmp_path / "spark-clusters") == (tmp_path / "local-clusters").read_bytes()
+    assert "skipped 1 bad line" in SAID[0]
+    assert f"{folder / 'sub' / 'c.jsonl'}:101:" in SAID[0]
 
 
 def test_clean_writes_the_local_pages_and_reads_back(spark: object, tmp_path: Path) -> None:
@@ -125,9 +130,9 @@ def test_clean_writes_the_local_pages_and_reads_back(spark: object, tmp_path: Pa
     assert again_spark.read_bytes() == again_local.read_bytes()
 
 
-def test_a_bad_line_is_named_or_skipped_and_counted(spark: object, tmp_path: Path) -> None:
-    """A bad line fails the job naming file and line; --skip-bad reports the count and gives
-    the local engine's records."""
+def test_a_bad_line_fails_the_job_naming_file_and_line(spark: object, tmp_path: Path) -> None:
+    """A bad line fails the job naming file and line (the first in input order), and leaves
+    no output; --skip-bad is tested with several files above."""
     good = tmp_path / "a.jsonl"
     _write(good, [{"id": "a", "text": "Hello there, reader.\n\nSign up now for more."}])
     bad = tmp_path / "b.jsonl"
@@ -141,16 +146,6 @@ def test_a_bad_line_is_named_or_skipped_and_counted(spark: object, tmp_path: Pat
     assert f"{bad}:3:" in said
     assert '"id" must be a string' in said
     assert not (tmp_path / "out").exists()
-    local = tmp_path / "local.jsonl"
-    assert run("cluster", str(good), str(bad), "-o", str(local), "-q", "--skip-bad")[0] == 0
-    out = tmp_path / "spark"
-    code, said = run(
-        "cluster", str(good), str(bad), "-o", str(out), "-q", "--engine", "spark", "--skip-bad"
-    )
-    assert code == 0
-    assert "skipped 2 bad lines" in said
-    assert f"{bad}:4:" in said
-    assert parts(out) == local.read_bytes()
 
 
 def test_large_star_small_star_finds_the_union_find_components(spark: object) -> None:
@@ -163,7 +158,7 @@ def test_large_star_small_star_finds_the_union_find_components(spark: object) ->
     from dedup.engines.spark.components import components
 
     rng = np.random.default_rng(3)
-    path = rng.permutation(64)
+    path = rng.permutation(40)
     edges = list(zip(path[:-1].tolist(), path[1:].tolist(), strict=True))
     edges += [(500, 500 + leaf) for leaf in range(1, 300)]
     edges += [tuple(pair) for pair in rng.integers(1000, 1200, size=(150, 2)).tolist()]
