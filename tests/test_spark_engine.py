@@ -79,7 +79,8 @@ def test_a_generated_crawl_gets_the_local_ids_and_records(
 def test_several_files_split_into_blocks_keep_input_order(
     spark: object, crawl: list[dict[str, str]], tmp_path: Path
 ) -> None:
-    """Several files (one gzipped, one in a subdirectory, a .txt page, a bad line skipped),
+    """Several files (one gzipped, one in a subdirectory, a .txt page, a bad line and a
+    repeated id skipped),
     each split by Spark into many small blocks, and another shuffle partitioning: still the
     local records, and the skipped line is reported as the local engine reports it."""
     from pyspark.sql import SparkSession
@@ -91,6 +92,7 @@ def test_several_files_split_into_blocks_keep_input_order(
     _write(folder / "sub" / "c.jsonl", crawl[200:])
     with (folder / "sub" / "c.jsonl").open("a") as tail:
         tail.write('{"id": "broken", "text": 7}\n')
+        tail.write(json.dumps({"id": crawl[0]["id"], "text": "A page again."}) + "\n")
     (folder / "d.txt").write_text(crawl[5]["text"])
     active = SparkSession.getActiveSession()
     assert active is not None
@@ -105,8 +107,9 @@ def test_several_files_split_into_blocks_keep_input_order(
         active.conf.set("spark.sql.shuffle.partitions", "2")
     assert parts(spark_dir) == local.read_bytes()
     assert parts(tmp_path / "spark-clusters") == (tmp_path / "local-clusters").read_bytes()
-    assert "skipped 1 bad line" in SAID[0]
+    assert "skipped 2 bad lines" in SAID[0]
     assert f"{folder / 'sub' / 'c.jsonl'}:101:" in SAID[0]
+    assert f"{folder / 'sub' / 'c.jsonl'}:102: id {crawl[0]['id']!r} was already given" in SAID[0]
 
 
 def test_clean_writes_the_local_pages_and_reads_back(spark: object, tmp_path: Path) -> None:

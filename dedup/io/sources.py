@@ -24,6 +24,7 @@ __all__ = [
     "Format",
     "Page",
     "PageReader",
+    "duplicate_id",
     "expand_inputs",
     "input_files",
     "input_kind",
@@ -169,6 +170,16 @@ def input_kind(name: str) -> str | None:
     return _kind(name)
 
 
+def duplicate_id(page: Page, first_source: str, first_line: int) -> InputError:
+    """Return the error of a page whose id the page at ``first_source:first_line`` has."""
+    return InputError(
+        f"id {page.id!r} was already given to the page at {first_source}:{first_line}"
+        f"{_DUPLICATE_TAIL}",
+        source=page.source,
+        line=page.line,
+    )
+
+
 def text_page(raw: bytes, path: str) -> Page:
     """Return the page of a .txt file's bytes, as a pass over ``path`` reads it.
 
@@ -264,14 +275,7 @@ class PageReader:
                 seen[page.id] = (page.source, page.line)
                 yield page
                 continue
-            self._bad(
-                InputError(
-                    f"id {page.id!r} was already given to the page at {first[0]}:{first[1]}"
-                    f"{_DUPLICATE_TAIL}",
-                    source=page.source,
-                    line=page.line,
-                )
-            )
+            self._bad(duplicate_id(page, *first))
 
     def _pages(self) -> Iterator[Page]:
         for item in extract_all(self._items(), jobs=self.jobs, keep_html=self.keep_html):

@@ -35,9 +35,10 @@ from dedup.engines.spark.records import (
 from dedup.engines.spark.verify import verified_edges
 from dedup.engines.spark.writer import check_destination, write_lines
 from dedup.errors import InputError
+from dedup.io.sources import Page, duplicate_id
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import DataFrame, Row, SparkSession
 
 __all__ = ["SparkReport", "StageHook", "clean", "cluster"]
 
@@ -177,10 +178,10 @@ def _clustered(
     keep = StorageLevel.MEMORY_AND_DISK
     with stages("read"):
         files = list_inputs(spark, inputs)
-        pages = read_pages(spark, files, records=records).persist(keep)
+        pages = _first_of_each_id(read_pages(spark, files, records=records)).persist(keep)
         _check_bad(pages, report, skip_bad)
     with stages("paragraphs"):
-        paras = paragraphs(pages).persist(keep)
+        paras = paragraphs(pages, config).persist(keep)
         report.paragraphs = stages.count(paras)
     with stages("exact"):
         rows = signed(distinct_keys(paras), config).persist(keep)
@@ -208,6 +209,37 @@ def _clustered(
     return members, clusters, pages
 
 
+def _first_of_each_id(pages: DataFrame) -> DataFrame:
+    """Mark a good page whose id an earlier page has, as the local reader does: it gets the
+    reason ``duplicate`` and the place of the first page with its id."""
+    from pyspark.sql import functions as F  # noqa: PLC0415, N812
+    from pyspark.sql.window import Window  # noqa: PLC0415
+
+    by_id = Window.partitionBy("id").orderBy("page")
+    good = F.col("reason").isNull()
+    first = F.concat_ws(":", F.first("name").over(by_id), F.first("line").over(by_id))
+    nth = F.when(good, F.row_number().over(by_id))
+    return (
+        pages.select("*", nth.alias("nth"), F.when(good, first).alias("first"))
+        .withColumn(
+            "reason", F.when(F.col("nth") > 1, F.lit(_DUPLICATE)).otherwise(F.col("reason"))
+        )
+        .drop("nth")
+    )
+
+
+_DUPLICATE = "\x00duplicate"
+
+
+def _error(row: Row) -> InputError:
+    """The local reader's error for a bad line or a repeated id."""
+    if row["reason"] != _DUPLICATE:
+        return InputError(row["reason"], source=row["name"], line=row["line"])
+    source, _, line = row["first"].rpartition(":")
+    page = Page(row["id"], "", None, row["name"], row["line"])
+    return duplicate_id(page, source, int(line))
+
+
 def _check_bad(pages: DataFrame, report: SparkReport, skip_bad: bool) -> None:
     """Count the pages; fail at the first bad line in input order, or count the bad ones."""
     from pyspark.sql import functions as F  # noqa: PLC0415, N812
@@ -222,14 +254,13 @@ def _check_bad(pages: DataFrame, report: SparkReport, skip_bad: bool) -> None:
     if not bad:
         return
     first = (
-        pages.where(F.col("reason").isNotNull()).orderBy("page").select("name", "line", "reason")
+        pages.where(F.col("reason").isNotNull())
+        .orderBy("page")
+        .select("id", "name", "line", "reason", "first")
     )
     if not skip_bad:
         row = first.first()
         assert row is not None
-        raise InputError(row["reason"], source=row["name"], line=row["line"])
+        raise _error(row)
     report.skipped = bad
-    report.first_skipped = [
-        InputError(row["reason"], source=row["name"], line=row["line"])
-        for row in first.limit(_KEEP_SKIPPED).collect()
-    ]
+    report.first_skipped = [_error(row) for row in first.limit(_KEEP_SKIPPED).collect()]

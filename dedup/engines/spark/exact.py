@@ -41,17 +41,17 @@ def rank_keys(signed: DataFrame) -> tuple[DataFrame, int]:
     """Number the keys that have words in order of their first paragraph, from 0.
 
     These are the row numbers the local engine's band join gives the same paragraphs (its
-    distinct rows are numbered by first appearance, and the rows without words are left out of
-    the join), so the tie order in every bucket is the same (see :mod:`.bands`). The order is
-    a global sort by position, numbered by ``zipWithIndex``: it does not depend on how the
-    rows are partitioned.
+    distinct rows are numbered by first appearance, and the rows without words, a shingle
+    count of 0, are left out of the join), so the tie order in every bucket is the same (see
+    :mod:`.bands`). The order is a global sort by position, numbered by ``zipWithIndex``: it
+    does not depend on how the rows are partitioned.
 
     Returns:
         A persisted DataFrame of ``key`` and ``rank``, and how many keys it holds.
     """
     from pyspark import StorageLevel  # noqa: PLC0415 - optional dependency
 
-    with_words = signed.where(signed.shingles > 0).select("first_page", "first_para", "key")
+    with_words = signed.where(signed.shingles != 0).select("first_page", "first_para", "key")
     ordered: Any = with_words.rdd.map(lambda row: ((row[0], row[1]), row[2])).sortByKey()
     numbered = ordered.zipWithIndex().map(lambda item: (item[0][1], item[1]))
     ranks = with_words.sparkSession.createDataFrame(numbered, "key long, rank long")

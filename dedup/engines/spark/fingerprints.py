@@ -14,7 +14,6 @@ import numpy as np
 
 from dedup.config import DedupConfig
 from dedup.sketch.fingerprint import exact_keys, sign_normalized
-from dedup.text.normalize import words
 from dedup.text.paragraphs import split_paragraphs
 
 if TYPE_CHECKING:
@@ -29,17 +28,26 @@ SIGNED_SCHEMA = (
 )
 
 
-def paragraphs(pages: DataFrame) -> DataFrame:
+def paragraphs(pages: DataFrame, config: DedupConfig) -> DataFrame:
     """Split the good pages into paragraphs, each with its exact key.
 
     Columns: ``page`` (position), ``para`` (index in the page), ``doc`` (the page id), ``key``
     (the exact key as a signed long: the same 64 bits) and ``raw`` (the paragraph's text).
     """
     good = pages.where(pages.reason.isNull()).select("page", "id", "text")
-    return good.mapInArrow(_split_and_key, PARAGRAPH_SCHEMA)
+    return good.mapInArrow(_keyer(config), PARAGRAPH_SCHEMA)
 
 
-def _split_and_key(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+def _keyer(config: DedupConfig) -> Callable[[Iterator[Any]], Iterator[Any]]:
+    def key(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        return _split_and_key(batches, config)
+
+    return key
+
+
+def _split_and_key(
+    batches: Iterator[pa.RecordBatch], config: DedupConfig
+) -> Iterator[pa.RecordBatch]:
     import pyarrow as pa  # noqa: PLC0415 - runs in a Spark worker
 
     known: dict[str, int] = {}  # raw text -> exact key, across the partition's batches
@@ -57,7 +65,7 @@ def _split_and_key(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch
             raws += split
         new = list(dict.fromkeys(raw for raw in raws if raw not in known))
         if new:
-            keys, _ = exact_keys(new)
+            keys, _ = exact_keys(new, config)
             known.update(zip(new, keys.view(np.int64).tolist(), strict=True))
         keys_of = [known[raw] for raw in raws]
         if len(known) > 1 << 18:  # bound the memo: a partition of many distinct paragraphs
@@ -91,7 +99,8 @@ def signed(distinct: DataFrame, config: DedupConfig) -> DataFrame:
         config: the MinHash parameters.
 
     Returns:
-        The rows with ``shingles`` (distinct shingle count, 0 without words) and ``signature``
+        The rows with ``shingles`` (distinct shingle count as the core gives it: 0 without
+        words, negative for character shingles) and ``signature``
         (``num_perm`` little-endian uint32 as bytes).
     """
     return distinct.select("key", "first_page", "first_para", "raw").mapInArrow(
@@ -105,7 +114,9 @@ def _signer(config: DedupConfig) -> Callable[[Iterator[Any]], Iterator[Any]]:
 
         for batch in batches:
             raws = batch.column("raw").to_pylist()
-            signatures, counts = sign_normalized([words(raw) for raw in raws], config)
+            # The form of the key's first paragraph, as the local engine signs it.
+            _, forms = exact_keys(raws, config)
+            signatures, counts = sign_normalized(forms, config)
             width = signatures.shape[1] * 4
             flat = pa.py_buffer(np.ascontiguousarray(signatures, dtype="<u4").tobytes())
             offsets = pa.py_buffer(np.arange(0, (len(raws) + 1) * width, width, dtype=np.int32))

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from dedup.batch.clean import clean_page
-from dedup.batch.result import Cluster
+from dedup.batch.result import Cluster, Member
 from dedup.io.output import assignment_record, cluster_record, dumps
 from dedup.text.paragraphs import split_paragraphs
 
@@ -100,7 +100,7 @@ def cluster_lines(members: DataFrame, clusters: DataFrame, min_docs: int) -> Dat
 
 
 def _cluster(row: dict[str, Any]) -> bytes:
-    members = tuple((member["doc"], member["para"]) for member in row["members"])
+    members = tuple(Member(member["doc"], member["para"]) for member in row["members"])
     group = Cluster(cluster_id(row["comp"]), row["size"], row["docs"], row["text"], members)
     return dumps(cluster_record(group))
 
