@@ -33,6 +33,11 @@ def run_spark(args: argparse.Namespace, *, clean: bool) -> int:
             "--engine spark reads files and writes directories of part files; name them "
             "instead of - (stdin or stdout)"
         )
+    if getattr(args, "format", None) not in (None, "jsonl", "text"):
+        raise DedupError(
+            f"--engine spark reads JSONL and .txt pages; --format {args.format} needs the "
+            "local engine for now"
+        )
     if clean and args.stats is not None:
         raise DedupError("--stats is not available with --engine spark; leave it out")
     from dedup.engines.spark import engine  # noqa: PLC0415
@@ -60,6 +65,7 @@ def run_spark(args: argparse.Namespace, *, clean: bool) -> int:
                 keep=args.keep,
                 min_docs=args.min_docs,
                 skip_bad=args.skip_bad,
+                split=getattr(args, "split", "blank"),
                 stage=stage,
                 measure=args.verbose,
             )
@@ -72,6 +78,7 @@ def run_spark(args: argparse.Namespace, *, clean: bool) -> int:
                 clusters=args.clusters,
                 min_docs=args.min_docs,
                 skip_bad=args.skip_bad,
+                split=getattr(args, "split", "blank"),
                 stage=stage,
                 measure=args.verbose,
             )

@@ -36,6 +36,7 @@ from dedup.engines.spark.verify import verified_edges
 from dedup.engines.spark.writer import check_destination, write_lines
 from dedup.errors import InputError
 from dedup.io.sources import Page, duplicate_id
+from dedup.text.paragraphs import SplitMode
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, Row, SparkSession
@@ -106,6 +107,7 @@ def cluster(
     clusters: str | None = None,
     min_docs: int = 1,
     skip_bad: bool = False,
+    split: SplitMode = "blank",
     stage: StageHook | None = None,
     measure: bool = False,
 ) -> SparkReport:
@@ -125,7 +127,7 @@ def cluster(
         if destination is not None:
             check_destination(spark, destination, files)
     members, found, _ = _clustered(
-        spark, inputs, config, report, stages, skip_bad=skip_bad, records=False
+        spark, inputs, config, report, stages, skip_bad=skip_bad, records=False, split=split
     )
     with stages("write"):
         write_lines(assignment_lines(members, found), output)
@@ -143,6 +145,7 @@ def clean(
     keep: str = "first",
     min_docs: int = 1,
     skip_bad: bool = False,
+    split: SplitMode = "blank",
     stage: StageHook | None = None,
     measure: bool = False,
 ) -> SparkReport:
@@ -156,10 +159,12 @@ def clean(
     stages = _Stages(spark, report, stage, measure)
     check_destination(spark, output, [f.uri for f in list_inputs(spark, inputs)])
     members, found, pages = _clustered(
-        spark, inputs, config, report, stages, skip_bad=skip_bad, records=True
+        spark, inputs, config, report, stages, skip_bad=skip_bad, records=True, split=split
     )
     with stages("write"):
-        write_lines(cleaned_lines(pages, members, found, keep=keep, min_docs=min_docs), output)
+        write_lines(
+            cleaned_lines(pages, members, found, keep=keep, min_docs=min_docs, split=split), output
+        )
     return report
 
 
@@ -172,6 +177,7 @@ def _clustered(
     *,
     skip_bad: bool,
     records: bool,
+    split: SplitMode,
 ) -> tuple[DataFrame, DataFrame, DataFrame]:
     from pyspark import StorageLevel  # noqa: PLC0415 - optional dependency
 
@@ -181,7 +187,7 @@ def _clustered(
         pages = _first_of_each_id(read_pages(spark, files, records=records)).persist(keep)
         _check_bad(pages, report, skip_bad)
     with stages("paragraphs"):
-        paras = paragraphs(pages, config).persist(keep)
+        paras = paragraphs(pages, config, split).persist(keep)
         report.paragraphs = stages.count(paras)
     with stages("exact"):
         rows = signed(distinct_keys(paras), config).persist(keep)

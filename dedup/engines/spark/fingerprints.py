@@ -14,7 +14,7 @@ import numpy as np
 
 from dedup.config import DedupConfig
 from dedup.sketch.fingerprint import exact_keys, sign_normalized
-from dedup.text.paragraphs import split_paragraphs
+from dedup.text.paragraphs import SplitMode, split_paragraphs
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -28,25 +28,25 @@ SIGNED_SCHEMA = (
 )
 
 
-def paragraphs(pages: DataFrame, config: DedupConfig) -> DataFrame:
+def paragraphs(pages: DataFrame, config: DedupConfig, split: SplitMode = "blank") -> DataFrame:
     """Split the good pages into paragraphs, each with its exact key.
 
     Columns: ``page`` (position), ``para`` (index in the page), ``doc`` (the page id), ``key``
     (the exact key as a signed long: the same 64 bits) and ``raw`` (the paragraph's text).
     """
     good = pages.where(pages.reason.isNull()).select("page", "id", "text")
-    return good.mapInArrow(_keyer(config), PARAGRAPH_SCHEMA)
+    return good.mapInArrow(_keyer(config, split), PARAGRAPH_SCHEMA)
 
 
-def _keyer(config: DedupConfig) -> Callable[[Iterator[Any]], Iterator[Any]]:
+def _keyer(config: DedupConfig, split: SplitMode) -> Callable[[Iterator[Any]], Iterator[Any]]:
     def key(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        return _split_and_key(batches, config)
+        return _split_and_key(batches, config, split)
 
     return key
 
 
 def _split_and_key(
-    batches: Iterator[pa.RecordBatch], config: DedupConfig
+    batches: Iterator[pa.RecordBatch], config: DedupConfig, split: SplitMode
 ) -> Iterator[pa.RecordBatch]:
     import pyarrow as pa  # noqa: PLC0415 - runs in a Spark worker
 
@@ -58,11 +58,11 @@ def _split_and_key(
         out_doc: list[str] = []
         raws: list[str] = []
         for page, doc, text in zip(page_col, ids, texts, strict=True):
-            split = split_paragraphs(text)
-            out_page += [page] * len(split)
-            out_para += range(len(split))
-            out_doc += [doc] * len(split)
-            raws += split
+            found = split_paragraphs(text, split)
+            out_page += [page] * len(found)
+            out_para += range(len(found))
+            out_doc += [doc] * len(found)
+            raws += found
         new = list(dict.fromkeys(raw for raw in raws if raw not in known))
         if new:
             keys, _ = exact_keys(new, config)

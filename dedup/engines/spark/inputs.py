@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dedup.errors import InputError
-from dedup.io.sources import expand_inputs, input_kind, parse_line, text_page
+from dedup.io.sources import Page, expand_inputs, input_kind, parse_line, text_page
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -75,7 +75,12 @@ def list_inputs(spark: SparkSession, inputs: Iterable[str]) -> list[InputFile]:
             found = [(path, _local_uri(spark, path)) for path in expand_inputs([name])]
         for path, uri in found:
             kind = input_kind(path)
-            assert kind is not None  # the listings keep only names with a kind
+            if kind not in ("jsonl", "text"):
+                raise InputError(
+                    "--engine spark reads .jsonl and .txt files (optionally .gz); read HTML "
+                    "and WARC with the local engine for now",
+                    source=path,
+                )
             files.append(InputFile(len(files), uri, path, kind))
     return files
 
@@ -203,6 +208,8 @@ def _parse_jsonl(batches: Iterator[pa.RecordBatch], records: bool) -> Iterator[p
             except InputError as exc:
                 _append(out, path, block, idx, None, None, exc.reason, None)
                 continue
+            if not isinstance(page, Page):  # only with html=True, which is not asked for
+                raise TypeError("parse_line gave an HTML page to a JSONL text reader")
             record = line.decode("utf-8") if records else None
             _append(out, path, block, idx, page.id, page.text, None, record)
         yield pa.RecordBatch.from_pydict(out, schema=_arrow_schema())

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from dedup.batch.clean import clean_page
 from dedup.batch.result import Cluster, Member
 from dedup.io.output import assignment_record, cluster_record, dumps
-from dedup.text.paragraphs import split_paragraphs
+from dedup.text.paragraphs import SplitMode, split_paragraphs
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -106,7 +106,13 @@ def _cluster(row: dict[str, Any]) -> bytes:
 
 
 def cleaned_lines(
-    pages: DataFrame, members: DataFrame, clusters: DataFrame, *, keep: str, min_docs: int
+    pages: DataFrame,
+    members: DataFrame,
+    clusters: DataFrame,
+    *,
+    keep: str,
+    min_docs: int,
+    split: SplitMode = "blank",
 ) -> DataFrame:
     """One JSON line per good page, in input order, without its repeated paragraphs.
 
@@ -134,11 +140,20 @@ def cleaned_lines(
     )
     good = pages.where(pages.reason.isNull()).select("page", "id", "text", "record")
     rows = good.join(plans, "page", "left").orderBy("page")
-    return rows.select("id", "text", "record", "plan").mapInArrow(_lines(_cleaned), "value string")
+    return rows.select("id", "text", "record", "plan").mapInArrow(
+        _lines(_cleaner(split)), "value string"
+    )
 
 
-def _cleaned(row: dict[str, Any]) -> bytes:
-    paragraphs = split_paragraphs(row["text"])
+def _cleaner(split: SplitMode) -> Callable[[dict[str, Any]], bytes]:
+    def cleaned(row: dict[str, Any]) -> bytes:
+        return _cleaned(row, split)
+
+    return cleaned
+
+
+def _cleaned(row: dict[str, Any], split: SplitMode) -> bytes:
+    paragraphs = split_paragraphs(row["text"], split)
     plan = row["plan"] or []
     cleaned = clean_page(paragraphs, [flag["remove"] for flag in plan])
     record = {"id": row["id"]} if row["record"] is None else json.loads(row["record"])
