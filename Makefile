@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest bench bench-service bench-redis wrk redis-server serve clean chromium screenshot bench-report
+.PHONY: demo test lint typecheck pytest bench bench-service bench-redis wrk redis-server java serve clean chromium screenshot bench-report
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[html,redis,report]" --group dev
+	$(BIN)/python -m pip install -q -e ".[html,redis,report,spark]" --group dev
 	touch $@ $(VENV)/.installed
 
 # The summary table on stderr, the outputs and the HTML report in .venv/ (the last line says where).
@@ -31,7 +31,7 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy dedup service bench tests
 
-pytest: $(VENV)/.installed-dev wrk redis-server chromium
+pytest: $(VENV)/.installed-dev wrk redis-server chromium java
 	$(BIN)/pytest -q
 
 # wrk (Debian's package) drives the service load benchmark; installed when we may (root + apt).
@@ -63,6 +63,15 @@ screenshot: $(VENV)/.installed-dev chromium
 
 bench-report: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m bench.report_browser --pages 5000 --runs 5
+
+# Java 17 runs the Spark engine's tests (Debian's package, installed when we may: root + apt).
+java:
+	@{ command -v java >/dev/null && java -version 2>&1 | grep -qE 'version "(1[7-9]|2[0-9])'; } || \
+		{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get -o DPkg::Lock::Timeout=600 install -y -qq openjdk-17-jre-headless >/dev/null 2>&1 || \
+		  { apt-get update -qq >/dev/null && \
+		    apt-get -o DPkg::Lock::Timeout=600 install -y -qq openjdk-17-jre-headless >/dev/null; }; }; } || \
+		echo "note: Java 17 is not installed (apt-get install openjdk-17-jre-headless); the Spark tests are skipped"
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.cluster --pages 1000 --runs 3

@@ -11,6 +11,7 @@ from typing import IO, TYPE_CHECKING, Any
 from dedup.cli.options import (
     EXIT_OK,
     STDIO,
+    add_engine_options,
     add_input_options,
     add_min_docs,
     add_summary,
@@ -41,6 +42,7 @@ def add_command(commands: Any) -> None:
     )
     add_input_options(parser, output_formats=("html-out",))
     add_min_docs(parser)
+    add_engine_options(parser)
     parser.add_argument(
         "-o",
         "--output",
@@ -65,6 +67,10 @@ def add_command(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Cluster the inputs, then read them again and write each page without its repeats."""
+    if args.engine == "spark":
+        from dedup.cli.engine import run_spark  # noqa: PLC0415 - loaded when the command runs
+
+        return run_spark(args, clean=True)
     import orjson  # noqa: PLC0415 - loaded when the command runs
 
     from dedup.batch.clean import (  # noqa: PLC0415

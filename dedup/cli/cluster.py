@@ -9,6 +9,7 @@ from typing import Any
 
 from dedup.cli.options import (
     EXIT_OK,
+    add_engine_options,
     add_input_options,
     add_min_docs,
     add_summary,
@@ -33,6 +34,7 @@ def add_command(commands: Any) -> None:
     )
     add_input_options(parser)
     add_min_docs(parser)
+    add_engine_options(parser)
     parser.add_argument(
         "-o",
         "--output",
@@ -58,6 +60,10 @@ def add_command(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Cluster the inputs and write the per-paragraph and per-cluster lines."""
+    if args.engine == "spark":
+        from dedup.cli.engine import run_spark  # noqa: PLC0415 - loaded when the command runs
+
+        return run_spark(args, clean=False)
     from dedup.io.output import (  # noqa: PLC0415 - loaded when the command runs
         JsonLinesWriter,
         assignment_lines,

@@ -480,3 +480,31 @@ def _char_ngram(text: str) -> int | None:
 def warn(message: str) -> None:
     """Print ``dedup: message`` on stderr."""
     print(f"dedup: {message}", file=sys.stderr)
+
+
+def add_engine_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--engine``, ``--spark-master`` and ``-v`` (Spark's own logging)."""
+    engine = parser.add_argument_group("engine")
+    engine.add_argument(
+        "--engine",
+        choices=("local", "spark"),
+        default="local",
+        help="local: this process (default); spark: a Spark job (pip install 'dedup[spark]'), "
+        "whose -o and --clusters are directories of part files; same records either way",
+    )
+    engine.add_argument(
+        "--spark-master",
+        default="local[2]",
+        metavar="URL",
+        help="the Spark master for --engine spark (default local[2]; spark://host:7077, yarn)",
+    )
+    engine.add_argument(
+        "--spark-partitions",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="partitions of each Spark shuffle (default 8; a few per core of the cluster)",
+    )
+    engine.add_argument(
+        "-v", "--verbose", action="store_true", help="with --engine spark: Spark's own logging"
+    )

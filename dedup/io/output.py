@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING
 
 import orjson
 
-from dedup.batch.result import Clustering
+from dedup.batch.result import Cluster, Clustering
 from dedup.errors import DedupError
 
 if TYPE_CHECKING:
@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 __all__ = [
     "JsonLinesWriter",
     "assignment_lines",
+    "assignment_record",
     "atomic_output",
+    "cluster_record",
     "cluster_records",
     "dumps",
     "match_lines",
@@ -199,13 +201,29 @@ def cluster_records(clustering: Clustering, min_docs: int = 1) -> Iterator[dict[
     """
     for group in clustering.clusters:
         if group.docs >= min_docs:
-            yield {
-                "id": group.id,
-                "size": group.size,
-                "docs": group.docs,
-                "text": group.text,
-                "members": [{"doc": doc, "para": para} for doc, para in group.members],
-            }
+            yield cluster_record(group)
+
+
+def cluster_record(group: Cluster) -> dict[str, object]:
+    """Return the record of one cluster, as :func:`cluster_records` writes it."""
+    return {
+        "id": group.id,
+        "size": group.size,
+        "docs": group.docs,
+        "text": group.text,
+        "members": [{"doc": doc, "para": para} for doc, para in group.members],
+    }
+
+
+def assignment_record(doc: str, para: int, cluster: str | None, size: int) -> dict[str, object]:
+    """Return one paragraph's record; :func:`dumps` of it is the line :func:`assignment_lines`
+    writes for that paragraph.
+
+    Example:
+        >>> dumps(assignment_record("a", 0, None, 1))
+        b'{"doc":"a","para":0,"cluster":null,"size":1}\\n'
+    """
+    return {"doc": doc, "para": para, "cluster": cluster, "size": size}
 
 
 def match_record(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import re
@@ -23,10 +24,13 @@ __all__ = [
     "Format",
     "Page",
     "PageReader",
+    "duplicate_id",
     "expand_inputs",
     "input_files",
+    "input_kind",
     "parse_line",
     "spool",
+    "text_page",
 ]
 
 STDIN = "-"
@@ -160,6 +164,31 @@ def _walk(directory: str) -> list[str]:
     return [path for _, path in sorted(found)]
 
 
+def input_kind(name: str) -> str | None:
+    """Return ``"jsonl"``, ``"text"``, ``"html"`` or ``"warc"`` for a file name dedup reads,
+    None for any other name."""
+    return _kind(name)
+
+
+def duplicate_id(page: Page, first_source: str, first_line: int) -> InputError:
+    """Return the error of a page whose id the page at ``first_source:first_line`` has."""
+    return InputError(
+        f"id {page.id!r} was already given to the page at {first_source}:{first_line}"
+        f"{_DUPLICATE_TAIL}",
+        source=page.source,
+        line=page.line,
+    )
+
+
+def text_page(raw: bytes, path: str) -> Page:
+    """Return the page of a .txt file's bytes, as a pass over ``path`` reads it.
+
+    Raises:
+        InputError: The bytes are not UTF-8 (with the line and byte where they stop being so).
+    """
+    return _text_page(io.BytesIO(raw), path)
+
+
 def _kind(name: str) -> str | None:
     lower = name.lower()
     if lower.endswith(_JSONL_SUFFIXES):
@@ -246,14 +275,7 @@ class PageReader:
                 seen[page.id] = (page.source, page.line)
                 yield page
                 continue
-            self._bad(
-                InputError(
-                    f"id {page.id!r} was already given to the page at {first[0]}:{first[1]}"
-                    f"{_DUPLICATE_TAIL}",
-                    source=page.source,
-                    line=page.line,
-                )
-            )
+            self._bad(duplicate_id(page, *first))
 
     def _pages(self) -> Iterator[Page]:
         for item in extract_all(self._items(), jobs=self.jobs, keep_html=self.keep_html):

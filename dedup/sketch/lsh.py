@@ -14,7 +14,7 @@ import numpy.typing as npt
 from dedup.arrays.kernels import fmix64, sorted_unique
 from dedup.errors import IncompatibleSignatureError
 
-__all__ = ["LSHIndex", "band_keys", "candidate_pairs"]
+__all__ = ["LSHIndex", "band_buckets", "band_keys", "candidate_pairs"]
 
 # Odd 64-bit multipliers that fold the rows of a band into one 64-bit key. A band of one or two
 # rows is packed exactly; longer bands are mixed, and a rare false collision is removed later by
@@ -117,6 +117,51 @@ def candidate_pairs(
         found = sorted_unique(np.concatenate(parts), kind="stable")  # merges sorted parts
     first, second = np.divmod(found, join.width)
     return np.stack((first, second), axis=1).astype(np.int64)
+
+
+def band_buckets(
+    signatures: npt.NDArray[np.uint32],
+    ids: npt.NDArray[np.int64],
+    n: int,
+    bands: int,
+    rows: int,
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    """Return the bucket and the tie rank that :func:`candidate_pairs` gives each row in each band.
+
+    :func:`candidate_pairs` over ``n`` signatures sorts every band by ``(bucket, tie)`` and pairs
+    each member with the next ``window`` members of its bucket. An engine that holds only some
+    of the rows (a partition) computes the same two numbers here from the rows' indices among
+    the ``n``, then sorts and pairs them itself: it finds exactly the same candidate pairs.
+
+    Args:
+        signatures: (k, num_perm) uint32, the rows ``ids`` of the ``n``.
+        ids: (k,) int64 indices of these rows among the ``n`` signatures, in ``[0, n)``.
+        n: how many signatures the whole join holds (it sets the width of the tie rank).
+        bands: number of bands.
+        rows: rows per band.
+
+    Returns:
+        Two (k, bands) uint64 arrays: the bucket (a truncated hash of the band key) and the
+        tie rank (a per-band bijection of the row index).
+
+    Example:
+        >>> sigs = np.array([[1, 2, 3, 4], [1, 2, 9, 9], [7, 7, 3, 4]], np.uint32)
+        >>> buckets, ties = band_buckets(sigs, np.arange(3), 3, bands=2, rows=2)
+        >>> bool(buckets[0, 0] == buckets[1, 0]), bool(buckets[0, 1] == buckets[2, 1])
+        (True, True)
+    """
+    id_bits = max(1, (n - 1).bit_length())
+    modulus = 1 << id_bits
+    keys = band_keys(signatures, bands, rows)
+    buckets = np.empty_like(keys)
+    ties = np.empty_like(keys)
+    unsigned = ids.astype(np.uint64)
+    for band in range(bands):  # as _BandJoin.run: the same salt, finaliser and bijection
+        odd = int(_ROW_MIX[band % len(_ROW_MIX)]) % modulus | 1
+        values = fmix64(keys[:, band] ^ _BAND_SALT[band % _BAND_SALT.size])
+        buckets[:, band] = values >> np.uint64(id_bits)
+        ties[:, band] = (unsigned * np.uint64(odd)) & np.uint64(modulus - 1)
+    return buckets, ties
 
 
 class _BandJoin:
