@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import random
 import threading
-import time
 from collections.abc import Callable, Container, Iterable, Sequence
 from itertools import chain
 from pathlib import Path
@@ -14,12 +12,8 @@ import numpy as np
 
 from dedup.batch.result import Member
 from dedup.config import DedupConfig
-from dedup.errors import (
-    DuplicateKeyError,
-    StoreError,
-    UnknownKeyError,
-    WriteConflictError,
-)
+from dedup.errors import DuplicateKeyError, StoreError, UnknownKeyError
+from dedup.index.commit import commit
 from dedup.index.listing import next_cursor, page_of_clusters
 from dedup.index.plan import Assigned, Plan
 from dedup.index.records import (
@@ -53,9 +47,6 @@ __all__ = [
     "Paragraph",
     "Stats",
 ]
-
-# Plans of one write before it gives up on a store that other writers keep changing.
-_COMMIT_ATTEMPTS = 64
 
 
 class Index:
@@ -403,41 +394,5 @@ class Index:
                 replay(self._state, store, store.changes())
 
     def _commit(self, build: Callable[[Plan], None]) -> Plan:
-        """Plan a write against the latest state under the store's write lock, write it, then
-        apply it to memory.
-
-        A store without a write lock (Redis) refuses a plan made against a state that another
-        writer has since changed (:class:`WriteConflictError`): the other writer's change is
-        replayed and the write planned again, so each write is planned against exactly the
-        state it is committed on. If the store refuses the write otherwise, memory keeps only
-        what other processes wrote and the error propagates.
-        """
-        store = self._store
-        for attempt in range(_COMMIT_ATTEMPTS):
-            with self._lock:
-                self._check_open()
-                with store.writing():
-                    replay(self._state, store, store.changes())
-                    plan = Plan(self._state)
-                    build(plan)
-                    written = {d.id for d in plan.documents}
-                    committed = True
-                    try:
-                        store.write(
-                            plan.stored_documents(),
-                            [d for d in plan.removed if d not in written],
-                            plan.new_entries,
-                            plan.dropped_keys(),
-                        )
-                    except WriteConflictError:
-                        committed = False
-                if committed:
-                    plan.apply()
-                    return plan
-            # Back off a random while, longer after each conflict, so two busy writers
-            # stop colliding.
-            time.sleep(random.uniform(0.0, 0.0005 * 2 ** min(attempt, 7)))
-        raise StoreError(
-            f"other writers changed the store {_COMMIT_ATTEMPTS} times while this write was "
-            "planned; try again later"
-        )
+        """Plan, write and apply a change (see :func:`dedup.index.commit.commit`)."""
+        return commit(self._state, self._store, self._lock, self._check_open, build)

@@ -36,7 +36,9 @@ commands; one script is one). A replica sees another's acknowledged write on its
 each request asks ``GET P:seq`` first.
 
 Durability is Redis's: acknowledged writes survive a crash with ``appendonly yes`` and
-``appendfsync always``; :meth:`RedisStore.durability` says when the server is set otherwise.
+``appendfsync always``; :meth:`RedisStore.durability` says when the server is set otherwise
+(the checks are in :mod:`dedup.stores.redis_health`; the client's timeouts and retries in
+:mod:`dedup.stores.redis_connection`).
 
 An index larger than one replica's memory is served by sharding it by band (the README's
 capacity plan has the arithmetic): each shard follows this same log but keeps only its bands'
@@ -58,13 +60,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import redis
-from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError, ResponseError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.retry import Retry
+from redis.exceptions import RedisError
 
 from dedup.errors import StoreError, WriteConflictError
+from dedup.stores import redis_health
+from dedup.stores.redis_connection import call, connect
 from dedup.stores.redis_records import (
     COMMIT,
     FOLLOW,
@@ -91,10 +91,6 @@ _CONFLICT, _COMMITTED, _NOT_MY_TURN = 0, 1, 2
 _TURN_MS = 1000
 
 
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 class RedisStore:
     """The index's store in a Redis server, shared by replicas (see the module docstring).
 
@@ -117,17 +113,7 @@ class RedisStore:
         self._entries, self._settings = f"{p}e", f"{p}settings"
         self._turn = f"{p}turn"
         self._writer = uuid.uuid4().hex  # this store's name when it claims a turn
-        try:
-            self._redis: redis.Redis = redis.Redis.from_url(
-                url,
-                socket_timeout=10.0,
-                socket_connect_timeout=2.0,
-                retry=Retry(ExponentialBackoff(cap=0.25, base=0.01), 3),
-                retry_on_error=[RedisConnectionError, RedisTimeoutError],
-                health_check_interval=5,
-            )
-        except (ValueError, RedisError) as exc:
-            raise StoreError(f"cannot use the Redis URL: {exc}; use redis://HOST:PORT/DB") from exc
+        self._redis: redis.Redis = connect(url)
         self._commit = self._redis.register_script(COMMIT)
         self._follow = self._redis.register_script(FOLLOW)
         self._lock = threading.RLock()
@@ -144,24 +130,8 @@ class RedisStore:
     # -- plumbing ----------------------------------------------------------------------------
 
     def _call(self, fn: Callable[[], object]) -> Any:
-        """Run a Redis operation; a failure becomes a StoreError that says what to check.
-
-        redis-py types its replies as unions of what every decoding may give; this client
-        never decodes, so callers annotate the bytes they get.
-        """
-        try:
-            return fn()
-        except WriteConflictError:
-            raise
-        except RedisError as exc:
-            raise StoreError(
-                f"the Redis store at {self._where()} cannot be used: {exc}; check that the "
-                "server runs and is reachable"
-            ) from exc
-
-    def _where(self) -> str:
-        kwargs = self._redis.connection_pool.connection_kwargs
-        return f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
+        """Run a Redis operation (see :func:`dedup.stores.redis_connection.call`)."""
+        return call(self._redis, fn)
 
     def _current(self) -> int:
         return int(self._redis.get(self._seq) or 0)
@@ -185,28 +155,7 @@ class RedisStore:
 
     def durability(self) -> list[str]:
         """Say which server settings can lose acknowledged writes (CONFIG GET)."""
-        try:
-            config = {_text(k): _text(v) for k, v in self._redis.config_get("append*").items()}
-        except ResponseError as exc:
-            return [
-                f"cannot read the Redis server's persistence settings ({exc}); make sure it runs "
-                "with appendonly yes and appendfsync always, or acknowledged writes can be lost"
-            ]
-        except RedisError as exc:
-            raise StoreError(f"the Redis store at {self._where()} cannot be used: {exc}") from exc
-        warnings = []
-        if config.get("appendonly") != "yes":
-            warnings.append(
-                "the Redis server runs with appendonly no: acknowledged writes since its last "
-                "snapshot are lost if it stops; set appendonly yes and appendfsync always"
-            )
-        elif config.get("appendfsync") != "always":
-            warnings.append(
-                f"the Redis server runs with appendfsync {config.get('appendfsync')}: up to a "
-                "second of acknowledged writes is lost if its machine stops; set appendfsync "
-                "always"
-            )
-        return warnings
+        return redis_health.durability(self._redis)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -439,39 +388,9 @@ class RedisStore:
     def layout_problems(self) -> list[str]:
         """Check the keys against each other: every listed document has its two records and
         a log entry, no record lies outside the list, and the log's top is ``P:seq``."""
-
-        def scan(kind: str) -> set[str]:
-            start = len(self._p) + len(kind) + 1
-            names = self._call(lambda: list(self._redis.scan_iter(f"{self._p}{kind}:*", 1000)))
-            return {name[start:].decode() for name in names}
-
-        listed: dict[str, float] = {
-            k.decode(): v
-            for k, v in self._call(lambda: self._redis.zrange(self._docs, 0, -1, withscores=True))
-        }
-        logged: dict[str, float] = {
-            k.decode(): v
-            for k, v in self._call(
-                lambda: self._redis.zrange(self._changes, 0, -1, withscores=True)
-            )
-        }
-        records, texts = scan("d"), scan("t")
-        problems = [f"document {i!r} is listed but has no record" for i in listed.keys() - records]
-        problems += [f"document {i!r} has no texts record" for i in records - texts]
-        problems += [
-            f"orphan record: document {i!r} is not listed" for i in records - listed.keys()
-        ]
-        problems += [f"orphan texts record of {i!r}" for i in texts - records]
-        problems += [
-            f"document {i!r} is not in the change log at its put"
-            for i, put in listed.items()
-            if logged.get(i, -1.0) < put
-        ]
-        top = max(logged.values(), default=0.0)
-        seq: int = self._call(self._current)
-        if seq < top:
-            problems.append(f"the change log's top {int(top)} is past its counter {seq}")
-        return problems
+        return redis_health.layout_problems(
+            self._redis, self._p, self._docs, self._changes, self._current
+        )
 
     def ping(self) -> bool:
         """Whether the server answers now."""
