@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dedup.errors import DedupError
-from service.settings import add_arguments, settings_from_args
+from service.arguments import add_arguments, settings_from_args
 
 __all__ = ["add_serve_command", "build_parser", "main", "run_serve"]
 

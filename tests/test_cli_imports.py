@@ -31,6 +31,8 @@ def test_importing_the_cli_loads_no_heavy_module() -> None:
         "dedup.cli",
         "dedup.cli.main",
         "dedup.cli.options",
+        "dedup.cli.outputs",
+        "dedup.cli.progress",
         "dedup.cli.cluster",
         "dedup.cli.clean",
         "dedup.cli.index",

@@ -74,7 +74,7 @@ def test_store_urls_name_one_store_each_way() -> None:
 
 def test_serve_takes_a_store_by_flag_or_environment() -> None:
     """--store or --data names the store; a flag beats the environment; both flags clash."""
-    from service.settings import settings_from_args
+    from service.arguments import settings_from_args
 
     chosen = settings_from_args({"store": "redis://127.0.0.1:6379/0"}, {"DEDUP_DATA": "/srv/d"})
     assert chosen.store_location().kind == "redis"

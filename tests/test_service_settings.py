@@ -15,8 +15,9 @@ import pytest
 from server_process import ROOT, ServerProcess
 
 from dedup.errors import ConfigError
+from service.arguments import settings_from_args
 from service.logs import JsonFormatter
-from service.settings import SETTINGS, ServiceSettings, settings_from_args
+from service.settings import SETTINGS, ServiceSettings
 
 
 def readme() -> str:

@@ -15,7 +15,7 @@ from dedup.errors import ConfigError, IncompatibleSignatureError
 from dedup.index.index import STORE_FILE
 from dedup.stores.sqlite import SQLiteStore
 from dedup.text.titles import is_sentence, title_core
-from service.settings import settings_from_args
+from service.arguments import settings_from_args
 
 # Variants of one title that must match at default settings (issue 10, section 1).
 SAME = [

@@ -17,10 +17,10 @@ from dedup.cli.options import (
     add_summary,
     cluster_pages,
     page_reader,
-    progress,
     show_summary,
     warn,
 )
+from dedup.cli.progress import progress
 
 if TYPE_CHECKING:
     from dedup.io.sources import Page

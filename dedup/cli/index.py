@@ -12,10 +12,10 @@ from dedup.cli.options import (
     config_from,
     existing_store,
     one_pass_reader,
-    progress,
     report_skipped,
     store_from,
 )
+from dedup.cli.progress import progress
 
 __all__ = ["add_command", "run_add", "run_build"]
 

@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 
 from dedup import __version__
 from dedup.cli import clean, cluster, index, match, report, store
-from dedup.cli.options import EXIT_ERROR, check_outputs, warn
+from dedup.cli.options import EXIT_ERROR, warn
+from dedup.cli.outputs import check_outputs
 from dedup.errors import DedupError
 
 __all__ = ["build_parser", "main"]

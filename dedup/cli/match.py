@@ -8,13 +8,13 @@ from typing import Any
 from dedup.cli.options import (
     EXIT_OK,
     add_input_options,
-    check_overwrite,
     config_from,
     existing_store,
     one_pass_reader,
-    progress,
     report_skipped,
 )
+from dedup.cli.outputs import check_overwrite
+from dedup.cli.progress import progress
 
 __all__ = ["add_command", "run"]
 

@@ -1,4 +1,4 @@
-"""What the dedup commands share: input and tuning flags, argument types, progress, messages."""
+"""What the dedup commands share: input and tuning flags, argument types, messages."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING
 
+from dedup.cli.progress import progress
 from dedup.config import DedupConfig, default_values
-from dedup.errors import ConfigError, DedupError, StoreError
+from dedup.errors import DedupError, StoreError
 
 if TYPE_CHECKING:
     from dedup.batch.result import Clustering
@@ -21,21 +22,16 @@ __all__ = [
     "EXIT_ERROR",
     "EXIT_OK",
     "STDIO",
-    "Progress",
-    "ProgressBar",
     "add_input_options",
     "add_min_docs",
     "add_store_options",
     "add_summary",
-    "check_outputs",
-    "check_overwrite",
     "cluster_pages",
     "config_from",
     "existing_store",
     "one_pass_reader",
     "page_reader",
     "positive_int",
-    "progress",
     "report_skipped",
     "show_summary",
     "store_from",
@@ -59,8 +55,6 @@ _TUNING = (
     "short_containment",
     "short_length_ratio",
 )
-
-Progress = Callable[[int, int], None]
 
 
 def add_input_options(
@@ -283,134 +277,6 @@ def report_skipped(reader: PageReader) -> None:
         warn(f"warning: {line}" if number == 0 else line)
     for line in reader.notes():
         warn(f"note: {line}")
-
-
-@contextlib.contextmanager
-def progress(args: argparse.Namespace, desc: str) -> Iterator[Progress | None]:
-    """Yield a progress callback drawing a bar on stderr, or None when stderr is no terminal."""
-    if args.quiet or not sys.stderr.isatty():
-        yield None
-        return
-    bar = ProgressBar(desc, sys.stderr)
-    try:
-        yield bar
-    finally:
-        bar.close()
-
-
-class ProgressBar:
-    """A tqdm bar counting pages, with the paragraph count and rate beside it.
-
-    Args:
-        desc: The label in front of the bar.
-        stream: Where the bar is drawn.
-    """
-
-    def __init__(self, desc: str, stream: IO[str]) -> None:
-        from tqdm import tqdm  # noqa: PLC0415 - only a terminal run draws a bar
-
-        self._bar = tqdm(desc=desc, unit=" pages", file=stream, dynamic_ncols=True)
-        self._paragraphs = 0
-
-    def __call__(self, pages: int, paragraphs: int) -> None:
-        """Count ``pages`` more pages holding ``paragraphs`` more paragraphs."""
-        self._paragraphs += paragraphs
-        elapsed = float(self._bar.format_dict["elapsed"])
-        rate = self._paragraphs / elapsed if elapsed > 0 else 0.0
-        self._bar.set_postfix_str(
-            f"{self._paragraphs:,} paragraphs, {rate:,.0f} paragraphs/s", refresh=False
-        )
-        self._bar.update(pages)
-
-    def close(self) -> None:
-        """Draw the final state and release the line."""
-        self._bar.close()
-
-
-def check_outputs(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Refuse outputs that would destroy input or each other, before anything is written.
-
-    A command declares the attributes holding its output paths with
-    ``parser.set_defaults(outputs=("output", "stats"))``; each of them is checked against the
-    others and against every input file (directories expanded), as the same path or the same
-    file through a link (same device and inode).
-
-    Raises:
-        SystemExit: two outputs on stdout or one path named twice (a usage error, exit 2).
-        InputError: an output is one of the input files.
-    """
-    declared: tuple[str, ...] = getattr(args, "outputs", ())
-    given: list[tuple[str, str]] = [
-        (name, getattr(args, name)) for name in declared if getattr(args, name, None) is not None
-    ]
-    if [path for _, path in given].count(STDIO) > 1:
-        parser.error("only one output can go to stdout (-); name a file for the others")
-    files = [(name, path) for name, path in given if path != STDIO]
-    for number, (_, path) in enumerate(files):
-        if any(_same_file(path, other) for _, other in files[:number]):
-            parser.error("each output needs its own file; the same path was given twice")
-    # An output that exists is the input whose device and inode it shares (one stat each).
-    existing = {_identity(path): (name, path) for name, path in files}
-    existing.pop(_MISSING, None)
-    if not existing:
-        return
-    from dedup.errors import InputError  # noqa: PLC0415 - loaded when a command runs
-    from dedup.io.sources import input_files  # noqa: PLC0415
-
-    for source in input_files(getattr(args, "inputs", ())):
-        clash = existing.get(_identity(source))  # an input that cannot be read: never a clash
-        if clash is not None:
-            name, path = clash
-            flag = "-o" if name == "output" else f"--{name.replace('_', '-')}"
-            raise InputError(
-                f"{flag} names the input file {source}; nothing was written: "
-                "write the output to another file",
-                source=path,
-            )
-
-
-_MISSING = (-1, -1)
-
-
-def _identity(path: str) -> tuple[int, int]:
-    """The device and inode of the file ``path`` names (through links), or (-1, -1)."""
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return _MISSING
-    return (stat.st_dev, stat.st_ino)
-
-
-def _same_file(one: str, other: str) -> bool:
-    """Whether two paths name one file: the same path, or one file through a link."""
-    if os.path.abspath(one) == os.path.abspath(other):
-        return True
-    try:
-        return os.path.samefile(one, other)
-    except OSError:  # one of them does not exist (yet): they cannot be the same file
-        return False
-
-
-def check_overwrite(output: str, inputs: list[str], store_files: list[str]) -> None:
-    """Refuse an output that would overwrite an input or a store file.
-
-    Raises:
-        ConfigError: ``output`` is an input file, lies in an input directory, or is one of
-            ``store_files``.
-    """
-    if output == STDIO:
-        return
-    target = os.path.realpath(output)
-    for name in inputs:
-        if name == STDIO:
-            continue
-        source = os.path.realpath(name)
-        if target == source or (os.path.isdir(source) and target.startswith(source + os.sep)):
-            raise ConfigError(
-                f"{output}: the output would overwrite the input {name}; write it elsewhere"
-            )
-    if target in {os.path.realpath(path) for path in store_files}:
-        raise ConfigError(f"{output}: the output would overwrite the store; write it elsewhere")
 
 
 def existing_store(data: str) -> tuple[str, list[str]]:
