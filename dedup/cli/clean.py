@@ -23,7 +23,7 @@ from dedup.cli.options import (
 )
 
 if TYPE_CHECKING:
-    from dedup.io.sources import Page
+    from dedup.io.page import Page
     from dedup.text.paragraphs import SplitMode
 
 __all__ = ["add_command", "run"]
