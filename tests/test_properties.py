@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 import dedup
 from dedup.batch.unionfind import components
+from dedup.sketch.banding import band_keys
 from dedup.sketch.fingerprint import fingerprint
-from dedup.sketch.lsh import LSHIndex, band_keys, candidate_pairs
+from dedup.sketch.lsh import LSHIndex, candidate_pairs
 from dedup.sketch.minhash import MinHasher, jaccard_estimate
 from dedup.text.normalize import normalize
 from dedup.text.shingle import shingle

@@ -1,4 +1,5 @@
-"""Tests of dedup.io.sources: every input kind, every bad line, and pathological sizes."""
+"""Tests of reading pages (dedup.io.sources, .discovery, .jsonl): every input kind, every bad
+line, and pathological sizes."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from pathlib import Path
 import pytest
 
 from dedup.errors import InputError
-from dedup.io.sources import Page, PageReader, expand_inputs, parse_line
+from dedup.io.discovery import expand_inputs
+from dedup.io.jsonl import parse_line
+from dedup.io.page import Page
+from dedup.io.sources import PageReader
 
 WriteJsonl = Callable[..., Path]
 

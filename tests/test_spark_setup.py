@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from spark_support import EXAMPLES, run
 
-from dedup.sketch.lsh import band_buckets, candidate_pairs
+from dedup.sketch.banding import band_buckets
+from dedup.sketch.lsh import candidate_pairs
 
 
 def test_engine_spark_without_pyspark_says_how_to_install(

@@ -23,7 +23,7 @@ from dedup.cli.options import (
 from dedup.cli.progress import progress
 
 if TYPE_CHECKING:
-    from dedup.io.sources import Page
+    from dedup.io.page import Page
     from dedup.text.paragraphs import SplitMode
 
 __all__ = ["add_command", "run"]

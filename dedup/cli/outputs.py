@@ -39,7 +39,7 @@ def check_outputs(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     if not existing:
         return
     from dedup.errors import InputError  # noqa: PLC0415 - loaded when a command runs
-    from dedup.io.sources import input_files  # noqa: PLC0415
+    from dedup.io.discovery import input_files  # noqa: PLC0415
 
     for source in input_files(getattr(args, "inputs", ())):
         clash = existing.get(_identity(source))  # an input that cannot be read: never a clash

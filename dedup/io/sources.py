@@ -4,170 +4,31 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
-import os
-import re
 import shutil
 import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import IO, Any, Literal, cast
+from typing import IO, Literal, cast
 
 from dedup.errors import InputError
+from dedup.io.discovery import STDIN, expand_inputs, input_kind
 from dedup.io.extract import Extracted, RawHtml, extract_all
+from dedup.io.jsonl import SKIP_HINT, not_utf8, parse_line, unreadable
+from dedup.io.page import Page
 from dedup.io.warc import WarcStats, read_warc
-from dedup.text.paragraphs import SplitMode, split_paragraphs
 
-__all__ = [
-    "FORMATS",
-    "Format",
-    "Page",
-    "PageReader",
-    "duplicate_id",
-    "expand_inputs",
-    "input_files",
-    "input_kind",
-    "parse_line",
-    "spool",
-    "text_page",
-]
+__all__ = ["FORMATS", "Format", "PageReader", "duplicate_id", "spool", "text_page"]
 
-STDIN = "-"
 STDIN_NAME = "<stdin>"
-_JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
-_TEXT_SUFFIXES = (".txt", ".txt.gz")
-_HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
-_WARC_SUFFIXES = (".warc", ".warc.gz", ".warc.zst")
 Format = Literal["jsonl", "text", "html", "warc"]
 FORMATS: tuple[Format, ...] = ("jsonl", "text", "html", "warc")
 _BOM = b"\xef\xbb\xbf"
-# What a directory is searched for, as error messages say it.
-_LOOKED_FOR = ".jsonl or .txt files (optionally .gz), .html/.htm or .warc/.warc.gz/.warc.zst files"
-_SKIP_HINT = "fix the line or pass --skip-bad to skip it"
 _DUPLICATE_TAIL = "; give every page its own id, or pass --skip-bad to keep the first"
-_SKIP_TAIL = f"; {_SKIP_HINT}"
-# Lone surrogates can only come from JSON escapes such as "\ud800"; they cannot be encoded as
-# UTF-8, so they would break hashing and every JSON writer downstream.
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SKIP_TAIL = f"; {SKIP_HINT}"
 # A truncated or corrupt .gz file surfaces as one of these while reading.
 _READ_ERRORS = (OSError, EOFError, zlib.error)
 # Errors kept for the report of skipped lines; the rest are only counted.
 _KEEP_SKIPPED = 10
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page of input.
-
-    Attributes:
-        id: The page id: the JSONL "id" field, or the path of a .txt file as given.
-        text: The page text.
-        record: The whole JSON object of a JSONL line (so other fields can pass through), or
-            None for a .txt page.
-        source: The file the page came from ("<stdin>" for "-").
-        line: The 1-based line of the page in its source (1 for a .txt or .html page, the
-            byte offset of the record for a WARC page).
-        paths: For an HTML page, the CSS path of each block (the paragraphs of ``text`` split
-            on blank lines); None for a text page.
-        html: For an HTML page read with ``keep_html``, its decoded HTML.
-    """
-
-    id: str
-    text: str
-    record: dict[str, Any] | None
-    source: str
-    line: int
-    paths: tuple[str, ...] | None = None
-    html: str | None = None
-
-    def paragraph_paths(self, split: SplitMode = "blank") -> list[str] | None:
-        """Return the CSS path of each paragraph ``split`` makes of the page, or None.
-
-        With ``"lines"``, each line of a block is a paragraph carrying the block's path.
-        """
-        if self.paths is None:
-            return None
-        if split == "blank":
-            return list(self.paths)
-        blocks = split_paragraphs(self.text)
-        return [
-            path
-            for path, block in zip(self.paths, blocks, strict=True)
-            for _ in split_paragraphs(block, "lines")
-        ]
-
-
-def expand_inputs(inputs: Iterable[str], *, forced: bool = False) -> list[str]:
-    """Expand directories into the .jsonl/.txt/.html/.warc files below them, sorted.
-
-    Files named explicitly are kept in the order given; "-" stands for stdin and may appear once.
-    With ``forced`` (a ``--format`` given), a file of any name is accepted.
-
-    Raises:
-        InputError: An input does not exist, has an unsupported name, or "-" appears twice.
-    """
-    paths: list[str] = []
-    stdin_seen = False
-    for name in inputs:
-        if name == STDIN:
-            if stdin_seen:
-                raise InputError("stdin can be read only once; pass - a single time", source=name)
-            stdin_seen = True
-            paths.append(name)
-        elif os.path.isdir(name):
-            found = _walk(name)
-            if not found:
-                raise InputError(
-                    f"no page files in this directory; looked for {_LOOKED_FOR} below it, "
-                    "so check the path or name the files",
-                    source=name,
-                )
-            paths.extend(found)
-        elif not os.path.exists(name):
-            raise InputError("no such file or directory; check the path", source=name)
-        elif _kind(name) is None and not forced:
-            raise InputError(
-                "unsupported input; pass .jsonl, .txt or .html files (optionally .gz), "
-                ".warc/.warc.gz/.warc.zst files, a directory of them, or - for JSONL on stdin",
-                source=name,
-            )
-        else:
-            paths.append(name)
-    return paths
-
-
-def input_files(inputs: Iterable[str]) -> list[str]:
-    """Return the files that ``inputs`` would read: those named, and those below directories.
-
-    Unlike :func:`expand_inputs` it never raises: stdin and missing paths are left out (reading
-    reports them), so an output can be checked against the inputs before anything is read.
-    """
-    files: list[str] = []
-    for name in inputs:
-        if os.path.isdir(name):
-            files.extend(_walk(name))
-        elif name != STDIN and os.path.exists(name):
-            files.append(name)
-    return files
-
-
-def _walk(directory: str) -> list[str]:
-    found: list[tuple[tuple[str, ...], str]] = []
-    for root, dirs, files in os.walk(directory):
-        dirs.sort()
-        for file in files:
-            path = os.path.join(root, file)
-            if _kind(file) is not None and os.path.isfile(path):
-                parts = os.path.relpath(path, directory).split(os.sep)
-                found.append((tuple(parts), path))
-    return [path for _, path in sorted(found)]
-
-
-def input_kind(name: str) -> str | None:
-    """Return ``"jsonl"``, ``"text"``, ``"html"`` or ``"warc"`` for a file name dedup reads,
-    None for any other name."""
-    return _kind(name)
 
 
 def duplicate_id(page: Page, first_source: str, first_line: int) -> InputError:
@@ -187,19 +48,6 @@ def text_page(raw: bytes, path: str) -> Page:
         InputError: The bytes are not UTF-8 (with the line and byte where they stop being so).
     """
     return _text_page(io.BytesIO(raw), path)
-
-
-def _kind(name: str) -> str | None:
-    lower = name.lower()
-    if lower.endswith(_JSONL_SUFFIXES):
-        return "jsonl"
-    if lower.endswith(_TEXT_SUFFIXES):
-        return "text"
-    if lower.endswith(_HTML_SUFFIXES):
-        return "html"
-    if lower.endswith(_WARC_SUFFIXES):
-        return "warc"
-    return None
 
 
 def spool(stream: IO[bytes]) -> IO[bytes]:
@@ -346,8 +194,8 @@ class PageReader:
             self.first_skipped.append(error)
 
     def _file(self, path: str) -> Iterator[object]:
-        kind = self.format or _kind(path) or "html"
-        if self.format == "html" and _kind(path) == "jsonl":
+        kind = self.format or input_kind(path) or "html"
+        if self.format == "html" and input_kind(path) == "jsonl":
             kind = "jsonl"
         if kind == "warc":
             for page in read_warc(path, skip_bad=self.skip_bad, stats=self.warc):
@@ -356,7 +204,7 @@ class PageReader:
         try:
             stream = _open(path)
         except OSError as exc:
-            raise _unreadable(path, None, exc) from exc
+            raise unreadable(path, None, exc) from exc
         with stream:
             if kind == "text":
                 yield _text_page(stream, path)
@@ -375,7 +223,7 @@ class PageReader:
             except StopIteration:
                 return
             except _READ_ERRORS as exc:
-                raise _unreadable(source, number + 1, exc) from exc
+                raise unreadable(source, number + 1, exc) from exc
             number += 1
             if number == 1 and raw.startswith(_BOM):
                 raw = raw[len(_BOM) :]
@@ -395,112 +243,23 @@ def _open(path: str) -> IO[bytes]:
     return open(path, "rb")
 
 
-def parse_line(raw: bytes, source: str, line: int, *, html: bool = False) -> Page | RawHtml:
-    """Parse one JSONL line into a :class:`Page`, or an HTML page to extract.
-
-    A line is ``{"id", "text"}``, or ``{"id", "html"}`` for an HTML page (the only form read
-    when ``html`` is true).
-
-    Raises:
-        InputError: The line is not UTF-8, not a JSON object, or lacks a string "id" or "text".
-    """
-    try:
-        decoded = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _not_utf8(raw, exc, source, line, in_line=True) from exc
-    record = _loads(decoded, source, line)
-    if not isinstance(record, dict):
-        raise InputError(
-            f'expected a JSON object with "id" and "text", got {_json_type(record)}; {_SKIP_HINT}',
-            source=source,
-            line=line,
-        )
-    body = "html" if html or ("html" in record and "text" not in record) else "text"
-    # Valid UTF-8 holds no surrogate: only a JSON escape such as \\ud800 can make one, so a line
-    # without "\\ud" or "\\uD" skips the scan of its text (which took twice as long as the
-    # parse; on a 50 KB HTML page written with ASCII escapes, "\\u" alone is nearly always there).
-    escaped = b"\\ud" in raw or b"\\uD" in raw
-    fields = []
-    for name in ("id", body):
-        value = record.get(name)
-        if name not in record:
-            problem = f'missing "{name}"'
-        elif not isinstance(value, str):
-            problem = f'"{name}" must be a string, got {_json_type(value)}'
-        elif escaped and (match := _SURROGATE.search(value)):
-            problem = (
-                f'"{name}" holds a lone surrogate (U+{ord(match.group()):04X}) at character '
-                f"{match.start()}, which is not valid Unicode"
-            )
-        else:
-            fields.append(value)
-            continue
-        raise InputError(f"{problem}; {_SKIP_HINT}", source=source, line=line)
-    if body == "html":
-        return RawHtml(fields[0], fields[1], None, record, source, line)
-    return Page(fields[0], fields[1], record, source, line)
-
-
 def _read_all(stream: IO[bytes], path: str) -> bytes:
     try:
         return stream.read()
     except _READ_ERRORS as exc:
-        raise _unreadable(path, None, exc) from exc
-
-
-def _loads(decoded: str, source: str, line: int) -> object:
-    # The standard library rather than orjson: it is barely slower on text-heavy lines, and it
-    # keeps integers beyond 64 bits exact in the fields that clean passes through.
-    try:
-        return json.loads(decoded, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise InputError(
-            f"not valid JSON ({reason}); {_SKIP_HINT}", source=source, line=line
-        ) from None
-
-
-def _reject_constant(name: str) -> object:
-    raise ValueError(f"{name} is not valid JSON")
+        raise unreadable(path, None, exc) from exc
 
 
 def _text_page(stream: IO[bytes], path: str) -> Page:
     try:
         raw = stream.read()
     except _READ_ERRORS as exc:
-        raise _unreadable(path, None, exc) from exc
+        raise unreadable(path, None, exc) from exc
     if raw.startswith(_BOM):
         raw = raw[len(_BOM) :]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise _not_utf8(raw, exc, path, line, in_line=False) from exc
+        raise not_utf8(raw, exc, path, line, in_line=False) from exc
     return Page(path, text, None, path, 1)
-
-
-def _not_utf8(
-    raw: bytes, exc: UnicodeDecodeError, source: str, line: int, *, in_line: bool
-) -> InputError:
-    column = exc.start - (0 if in_line else raw.rfind(b"\n", 0, exc.start) + 1) + 1
-    bad = raw[exc.start : exc.end].hex(" ")
-    hint = _SKIP_HINT if in_line else "re-encode the file as UTF-8"
-    return InputError(
-        f"invalid UTF-8 byte(s) {bad} at byte {column} of the line; {hint}",
-        source=source,
-        line=line,
-    )
-
-
-def _unreadable(source: str, line: int | None, exc: BaseException) -> InputError:
-    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return InputError(
-        f"cannot read ({reason}); check the path, its permissions and that a .gz is complete",
-        source=source,
-        line=line,
-    )
-
-
-def _json_type(value: object) -> str:
-    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
-    return names.get(type(value), type(value).__name__)

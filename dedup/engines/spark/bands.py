@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dedup.config import DedupConfig
-from dedup.sketch.lsh import band_buckets
+from dedup.sketch.banding import band_buckets
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -35,7 +35,8 @@ from dedup.engines.spark.records import (
 from dedup.engines.spark.verify import verified_edges
 from dedup.engines.spark.writer import check_destination, write_lines
 from dedup.errors import InputError
-from dedup.io.sources import Page, duplicate_id
+from dedup.io.page import Page
+from dedup.io.sources import duplicate_id
 from dedup.text.paragraphs import SplitMode
 
 if TYPE_CHECKING:

@@ -21,7 +21,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dedup.errors import InputError
-from dedup.io.sources import Page, expand_inputs, input_kind, parse_line, text_page
+from dedup.io.discovery import expand_inputs, input_kind
+from dedup.io.jsonl import parse_line
+from dedup.io.page import Page
+from dedup.io.sources import text_page
 
 if TYPE_CHECKING:
     import pyarrow as pa
