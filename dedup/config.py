@@ -8,7 +8,21 @@ from typing import Any
 from dedup.errors import ConfigError
 from dedup.sketch.scurve import optimal_params
 
-__all__ = ["DedupConfig", "default_values"]
+__all__ = ["TUNING", "DedupConfig", "default_values"]
+
+# The settings a user gives by name (CLI flags, service settings); the rest are derived or
+# fixed by the store.
+TUNING = (
+    "threshold",
+    "containment",
+    "num_perm",
+    "ngram",
+    "seed",
+    "char_ngram",
+    "short_threshold",
+    "short_containment",
+    "short_length_ratio",
+)
 
 # A truncated teaser is matched on containment down to this length ratio (shorter / longer
 # shingle count): 45 words against 130 is about 0.33.

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from dedup.config import DedupConfig, default_values
+from dedup.config import TUNING, DedupConfig, default_values
 from dedup.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -287,17 +287,6 @@ SETTINGS: tuple[Setting, ...] = (
         _STORES,
     ),
 )
-_TUNING = (
-    "threshold",
-    "containment",
-    "num_perm",
-    "ngram",
-    "seed",
-    "char_ngram",
-    "short_threshold",
-    "short_containment",
-    "short_length_ratio",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,7 +367,7 @@ class ServiceSettings:
         Raises:
             ConfigError: a tuning value is out of range.
         """
-        given = {name: getattr(self, name) for name in _TUNING if getattr(self, name) is not None}
+        given = {name: getattr(self, name) for name in TUNING if getattr(self, name) is not None}
         if not given:
             return None
         for name in ("containment", "char_ngram"):

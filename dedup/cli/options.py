@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING
 
 from dedup.cli.progress import progress
-from dedup.config import DedupConfig, default_values
+from dedup.config import TUNING, DedupConfig, default_values
 from dedup.errors import DedupError, StoreError
 
 if TYPE_CHECKING:
@@ -44,17 +44,6 @@ EXIT_ERROR = 2
 STDIO = "-"
 # The defaults as declared, read without building a config (which derives its LSH bands).
 _DEFAULTS = default_values()
-_TUNING = (
-    "threshold",
-    "containment",
-    "num_perm",
-    "ngram",
-    "seed",
-    "char_ngram",
-    "short_threshold",
-    "short_containment",
-    "short_length_ratio",
-)
 
 
 def add_input_options(
@@ -213,7 +202,7 @@ def two_pass_reader(args: argparse.Namespace, stack: contextlib.ExitStack) -> Pa
 
 def config_from(args: argparse.Namespace) -> DedupConfig | None:
     """Build the config from the tuning flags given, so the defaults live in DedupConfig only."""
-    given = {name: getattr(args, name) for name in _TUNING if hasattr(args, name)}
+    given = {name: getattr(args, name) for name in TUNING if hasattr(args, name)}
     return DedupConfig(**given) if given else None
 
 
