@@ -5,19 +5,7 @@ change log in Redis. Redis holds the source of truth and the log; the buckets an
 stay in each replica's numpy columns, so a match costs one Redis round trip (is the log where
 I left it?) and no bucket look-ups over the network.
 
-Keys, under a prefix (``dedup`` unless the URL says ``?prefix=NAME``):
-
-- ``P:seq``: the number of the last change (an integer string);
-- ``P:docs``: sorted set, document id -> change number of its last put (insertion order);
-- ``P:changes``: sorted set, document id -> number of its last change, put or delete (the log:
-  one member per id, as the SQLite store's ``changes`` table);
-- ``P:d:ID``: a document without texts: ``<u4 n, <u4 m``, the ``n`` exact keys (``<u8``), then
-  ``m`` bytes of JSON ``[meta, [cluster, ...]]``;
-- ``P:t:ID``: its paragraphs' texts, a JSON list compressed with zlib (level 1);
-- ``P:e``: hash, exact key (8 bytes) -> ``<i4`` shingle count and the ``<u4`` signature;
-- ``P:settings``: hash of the settings a store records; ``P:w:TOKEN``: a committed write's
-  number, kept a minute, so that a write retried after a lost reply is not applied twice;
-  ``P:turn``: the writer whose plan goes next (see below).
+The keys and their records are listed in :mod:`dedup.stores.redis_records`.
 
 Writes are optimistic: a replica replays the log, plans its write against that state, and sends
 the plan to a Lua script that applies it only if ``P:seq`` is still the number the replica

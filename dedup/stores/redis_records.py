@@ -1,10 +1,22 @@
 """How the Redis store lays out its records, and the two Lua scripts that read and write them.
 
-See :mod:`dedup.stores.redis` for the keys and the design. A document record is
-``<u4 n, <u4 m``, the ``n`` exact keys (``<u8``), then ``m`` bytes of JSON
-``[meta, [cluster, ...]]``; its texts are a zlib-compressed JSON list; a fingerprint is the
-``<i4`` shingle count (signed, as the index keeps it) and the ``<u4`` signature, under its
-key's 8 little-endian bytes.
+See :mod:`dedup.stores.redis` for the design. Keys, under a prefix (``dedup`` unless the URL
+says ``?prefix=NAME``):
+
+- ``P:seq``: the number of the last change (an integer string);
+- ``P:docs``: sorted set, document id -> change number of its last put (insertion order);
+- ``P:changes``: sorted set, document id -> number of its last change, put or delete (the log:
+  one member per id, as the SQLite store's ``changes`` table);
+- ``P:d:ID``: a document without texts: ``<u4 n, <u4 m``, the ``n`` exact keys (``<u8``), then
+  ``m`` bytes of JSON ``[meta, [cluster, ...]]``;
+- ``P:t:ID``: its paragraphs' texts, a JSON list compressed with zlib (level 1);
+- ``P:e``: hash, exact key (8 bytes) -> ``<i4`` shingle count and the ``<u4`` signature;
+- ``P:settings``: hash of the settings a store records; ``P:w:TOKEN``: a committed write's
+  number, kept a minute, so that a write retried after a lost reply is not applied twice;
+  ``P:turn``: the writer whose plan goes next (see :mod:`dedup.stores.redis`).
+
+A fingerprint's count is signed, as the index keeps it, and its field is the key's 8
+little-endian bytes.
 """
 
 from __future__ import annotations
