@@ -15,7 +15,14 @@ from pathlib import Path
 import pytest
 import redis
 from hypothesis import given
-from test_shared_store import STORIES, VARIANTS, View, _story, _view, operations
+from test_shared_store import (
+    STORIES,
+    VARIANTS,
+    _story,
+    _view,
+    check_interleaving,
+    operations,
+)
 
 import dedup
 from bench.redis_server import RedisServer, find_redis_server
@@ -125,21 +132,8 @@ def test_replicas_sharing_redis_agree_with_one_index(
     gives for the same writes; both replicas and a fresh load hold exactly that."""
     url = fresh_url(server)
     shared = [replica(url), replica(url)]
-    alone = dedup.Index()
-    seen: set[str] = set()
-    for op, who, doc_id, paragraphs in ops:
-        seen.add(doc_id)
-        if op == "remove":
-            if doc_id in alone:
-                alone.remove(doc_id)
-                shared[who].remove(doc_id)
-            continue
-        text = "\n\n".join(VARIANTS[i] for i in paragraphs)
-        assert shared[who].add(doc_id, text) == alone.add(doc_id, text)
-    expected: View = _view(alone, seen)
-    fresh = replica(url)
+    fresh = check_interleaving(shared, lambda: replica(url), ops)
     for index in (*shared, fresh):
-        assert _view(index, seen) == expected
         index.close()
     assert check_store(lambda: open_store(url)).problems == []
 

@@ -4,6 +4,7 @@ writes before it reads or writes, and all of them agree with one index doing the
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,31 @@ def test_a_write_in_one_index_is_seen_by_another(tmp_path: Path) -> None:
     reader.close()
 
 
+def check_interleaving(
+    shared: list[dedup.Index],
+    reopen: Callable[[], dedup.Index],
+    ops: list[tuple[str, int, str, list[int]]],
+) -> dedup.Index:
+    """Apply ``ops`` through the indexes of ``shared`` and to one index alone; assert every
+    answer agrees, and that each shared index and a fresh one (returned) hold the same view."""
+    alone = dedup.Index()
+    seen: set[str] = set()
+    for op, who, doc_id, paragraphs in ops:
+        seen.add(doc_id)
+        if op == "remove":
+            if doc_id in alone:
+                alone.remove(doc_id)
+                shared[who].remove(doc_id)
+            continue
+        text = "\n\n".join(VARIANTS[i] for i in paragraphs)
+        assert shared[who].add(doc_id, text) == alone.add(doc_id, text)
+    expected = _view(alone, seen)
+    fresh = reopen()
+    for index in (*shared, fresh):
+        assert _view(index, seen) == expected
+    return fresh
+
+
 operations = st.lists(
     st.tuples(
         st.sampled_from(["add", "add", "add", "remove"]),
@@ -116,21 +142,6 @@ def test_indexes_sharing_a_store_agree_with_one_index(
     gives for the same writes, and both indexes, and a fresh load, hold exactly that."""
     path = tmp_path_factory.mktemp("shared") / "shared.sqlite3"
     shared = [_open(path), _open(path)]
-    alone = dedup.Index()
-    seen: set[str] = set()
-    for op, who, doc_id, paragraphs in ops:
-        seen.add(doc_id)
-        if op == "remove":
-            if doc_id in alone:
-                alone.remove(doc_id)
-                shared[who].remove(doc_id)
-            continue
-        text = "\n\n".join(VARIANTS[i] for i in paragraphs)
-        assert shared[who].add(doc_id, text) == alone.add(doc_id, text)
-    expected = _view(alone, seen)
-    fresh = _open(path)
-    assert _view(shared[0], seen) == expected
-    assert _view(shared[1], seen) == expected
-    assert _view(fresh, seen) == expected
+    fresh = check_interleaving(shared, lambda: _open(path), ops)
     for index in (*shared, fresh):
         index.close()
