@@ -9,7 +9,7 @@ from dedup.config import DedupConfig
 from dedup.errors import IncompatibleSignatureError
 from dedup.stores.store import Store
 
-__all__ = ["config_settings", "settle_config"]
+__all__ = ["config_settings", "settle_config", "stored_config"]
 
 # Parameters that change signatures: a store made with others cannot be reused.
 _SIGNATURE_PARAMS = ("num_perm", "seed", "ngram")
@@ -24,14 +24,22 @@ def config_settings(config: DedupConfig) -> dict[str, str]:
     return {"config": json.dumps(asdict(config), sort_keys=True)}
 
 
-def settle_config(store: Store, config: DedupConfig | None) -> DedupConfig:
-    """Use the store's config, or record the given one in a new store; refuse a mismatch."""
+def stored_config(store: Store) -> DedupConfig | None:
+    """The config ``store`` records (a store from before character shingles reads as
+    ``char_ngram=None``), or None when it records none yet."""
     saved = store.settings().get("config")
     if saved is None:
+        return None
+    return DedupConfig(**{**_BEFORE_CHARACTERS, **json.loads(saved)})
+
+
+def settle_config(store: Store, config: DedupConfig | None) -> DedupConfig:
+    """Use the store's config, or record the given one in a new store; refuse a mismatch."""
+    stored = stored_config(store)
+    if stored is None:
         config = config or DedupConfig()
         store.save_settings(config_settings(config))
         return config
-    stored = DedupConfig(**{**_BEFORE_CHARACTERS, **json.loads(saved)})
     if config is None:
         return stored
     for name in _SIGNATURE_PARAMS:
