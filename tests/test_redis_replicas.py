@@ -120,7 +120,6 @@ def test_a_replica_killed_mid_ingest_leaves_the_other_answering(server: RedisSer
     acked: dict[str, str] = {}
     rng = random.Random(7)
     with ServerProcess(server.url()) as a, ServerProcess(server.url()) as b:
-
         killed = asyncio.Event()
         after_kill: list[int] = []  # the status of every answer replica b gave after the kill
 
