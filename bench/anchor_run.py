@@ -26,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Cluster the paragraphs of a JSONL crawl with one anchor and write the assignments.
 
     Example:
-        python -m bench.anchor_run rensa bench/data/crawl-1000.jsonl -o /tmp/rensa.jsonl
+        python -m bench.anchor_run rensa bench/data/crawl-1000-g2.jsonl -o /tmp/rensa.jsonl
     """
     parser = argparse.ArgumentParser(prog="python -m bench.anchor_run", description=__doc__)
     parser.add_argument("system", choices=[s for s in SYSTEMS if s != "dedup"])

@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Build the index from a crawl JSONL and serve it on a loopback port until interrupted.
 
     Example:
-        python -m bench.anchor_service --data bench/data/crawl-1000.jsonl --port 8081
+        python -m bench.anchor_service --data bench/data/crawl-1000-g2.jsonl --port 8081
     """
     parser = argparse.ArgumentParser(prog="python -m bench.anchor_service", description=__doc__)
     parser.add_argument("--data", type=Path, required=True, help="crawl JSONL to index")

@@ -75,6 +75,9 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
+FLOOR = "floor"  # bench.floor_run: read, split, write; no clustering
+
+
 def _command(system: str, data: Path, out: Path, jobs: int, in_process: bool) -> list[str]:
     """Return the command that runs one system on a crawl, as a user would run it.
 
@@ -87,6 +90,8 @@ def _command(system: str, data: Path, out: Path, jobs: int, in_process: bool) ->
     if system == "dedup":
         dedup = Path(sys.executable).with_name("dedup")
         return [str(dedup), "cluster", "-q", f"--jobs={jobs}", str(data), "-o", str(out)]
+    if system == FLOOR:
+        return [sys.executable, "-m", "bench.floor_run", str(data), "-o", str(out)]
     return [sys.executable, "-m", "bench.anchor_run", system, str(data), "-o", str(out)]
 
 
@@ -326,7 +331,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default="dedup,datasketch,rensa",
-        help=f"comma-separated systems out of {','.join(SYSTEMS)} (default: %(default)s)",
+        help=f"comma-separated systems out of {','.join(SYSTEMS)},{FLOOR} (default: "
+        "%(default)s); floor reads, splits and writes the crawl and clusters nothing "
+        "(bench.floor_run), a lower bound on any Python process's time",
     )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="dedup jobs")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per system run")
@@ -334,9 +341,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="default: bench/out/cluster-N.json")
     args = parser.parse_args(argv)
     systems = [s.strip() for s in args.only.split(",") if s.strip()]
-    unknown = sorted(set(systems) - set(SYSTEMS))
+    unknown = sorted(set(systems) - {*SYSTEMS, FLOOR})
     if unknown or not systems:
-        parser.error(f"--only takes a subset of {','.join(SYSTEMS)}; got {args.only!r}")
+        parser.error(f"--only takes a subset of {','.join(SYSTEMS)},{FLOOR}; got {args.only!r}")
+    if args.in_process and FLOOR in systems:
+        parser.error(f"{FLOOR} is a whole process by definition; leave it out of --in-process")
 
     data = args.data
     if data is None:
@@ -350,7 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as scratch:
         for number in range(1, args.runs + 1):
             for system in systems:  # interleaved, so drift hits every system alike
-                if system != "dedup" and number > (args.anchor_runs or args.runs):
+                if system not in ("dedup", FLOOR) and number > (args.anchor_runs or args.runs):
                     continue
                 run = run_system(
                     system, data, args.jobs, args.timeout, Path(scratch), in_process=args.in_process

@@ -32,6 +32,10 @@ KINDS = ("title", "teaser", "boiler", "spam", "heading", "unique")
 # with the site's name around it, with one or two typos.
 TITLE_VARIANTS = ("cut", "caps", "site", "typo")
 DATA_DIR = Path(__file__).resolve().parent / "data"
+# Raised whenever the same seed makes a different crawl, so that the crawls cached in DATA_DIR
+# by an older generator are not read as this one's. 2: two stories' titles part within five
+# words (bench.textgen.TITLE_KEY_WORDS).
+GENERATOR_VERSION = 2
 
 # Per-instance rates: the brief's "realistic frequencies" (about one teaser in ten each).
 TYPO_RATE = 0.10
@@ -329,17 +333,17 @@ def read_jsonl(path: Path) -> Iterator[Page]:
 
 
 def default_path(pages: int, seed: int, sites: int = 3) -> Path:
-    """Return bench/data/crawl-N.jsonl (crawl-N-sS.jsonl for a seed other than 0; a one-site
-    crawl ends in -1site)."""
+    """Return bench/data/crawl-N-gV.jsonl, V the generator's version (crawl-N-sS-gV.jsonl for a
+    seed other than 0; a one-site crawl has -1site before -gV)."""
     suffix = ("" if seed == 0 else f"-s{seed}") + ("-1site" if sites == 1 else "")
-    return DATA_DIR / f"crawl-{pages}{suffix}.jsonl"
+    return DATA_DIR / f"crawl-{pages}{suffix}-g{GENERATOR_VERSION}.jsonl"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Generate a crawl and write it as JSON lines; print a summary table.
 
     Example:
-        python -m bench.corpus --pages 1000 --seed 0 -o bench/data/crawl-1000.jsonl
+        python -m bench.corpus --pages 1000 --seed 0 -o bench/data/crawl-1000-g2.jsonl
     """
     parser = argparse.ArgumentParser(prog="python -m bench.corpus", description=__doc__)
     parser.add_argument("--pages", type=int, default=1000, help="number of pages")
@@ -351,7 +355,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=len(SITES),
         help="1: one site, its boilerplate on every page; 3 (default): three sites",
     )
-    parser.add_argument("-o", "--output", type=Path, help="default: bench/data/crawl-N.jsonl")
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="default: bench/data/crawl-N-gV.jsonl (V: GENERATOR_VERSION)",
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
     stats: Counter[str] = Counter()

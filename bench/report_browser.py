@@ -26,6 +26,8 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
+from bench.corpus import default_path
+
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = (
     "--headless",
@@ -128,7 +130,7 @@ def screenshot(page: Page, png: Path, *, search: str, row: int = 1) -> None:
 
 def measure(pages: int, runs: int, jobs: int | None) -> dict[str, object]:
     """Time ``dedup report`` on the crawl of ``pages`` pages and the report's load in Chromium."""
-    crawl = ROOT / "bench" / "data" / f"crawl-{pages}.jsonl"
+    crawl = default_path(pages, 0)
     if not crawl.exists():
         subprocess.run([sys.executable, "-m", "bench.corpus", "--pages", str(pages)], check=True)
     with tempfile.TemporaryDirectory() as temp:

@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Print one row of scores per setting.
 
     Example:
-        python -m bench.short_rules --data bench/data/crawl-1000.jsonl "" "char_ngram=None"
+        python -m bench.short_rules --data bench/data/crawl-1000-g2.jsonl "" "char_ngram=None"
     """
     parser = argparse.ArgumentParser(prog="python -m bench.short_rules", description=__doc__)
     parser.add_argument("--data", type=Path, required=True, help="a crawl from bench.corpus")

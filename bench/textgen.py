@@ -259,6 +259,13 @@ class Grammar:
 
 # Shorter than the shortest teaser cut (45 words), so two stories never share a whole teaser.
 _MAX_SHARED_OPENING = 32
+# Two stories' titles differ within this many first words. Titles are 6-14 words and the
+# templates cut them at 8 or 10: two titles that agree on more of their start print the same
+# cut copy (or one is a cut of the other), which no detector, nor a reader, can tell from one
+# story's title cut at two lengths. Titles that share up to four first words still occur
+# ("Peru: Protesters …"), the hard negatives of the title rule.
+TITLE_KEY_WORDS = 5
+_TITLE_TRIES = 50
 _WEAK_ENDINGS = frozenset(vocab.PREPOSITIONS + vocab.DETERMINERS + vocab.CONJUNCTIONS + ["—"])
 
 
@@ -274,6 +281,7 @@ def make_articles(
     topic_pick = Picker([str(i) for i in range(len(topics))], s=0.9, offset=1.5)
     by_topic: dict[int, list[list[str]]] = {}
     articles: list[Article] = []
+    title_starts: set[tuple[str, ...]] = set()
     for aid in range(n_articles):
         main = int(topic_pick(rng))
         extra = (rng.randrange(len(topics)),) if rng.random() < 0.3 else ()
@@ -293,5 +301,28 @@ def make_articles(
         sentences = grammar.passage(rng, topic, 90, 140, first=first, borrowed=borrowed)
         earlier.append(sentences)
         date = (rng.choice((2022, 2023)), rng.randint(1, 12), rng.randint(1, 28))
-        articles.append(Article(aid, tags, grammar.title(rng, topic), " ".join(sentences), date))
+        title = fresh_title(rng, topic, grammar, title_starts)
+        articles.append(Article(aid, tags, title, " ".join(sentences), date))
     return articles
+
+
+def title_start(title: str) -> tuple[str, ...]:
+    """Return the title's first TITLE_KEY_WORDS words, lower-cased: two stories never share it."""
+    return tuple(title.lower().split()[:TITLE_KEY_WORDS])
+
+
+def fresh_title(
+    rng: random.Random, topic: Topic, grammar: Grammar, taken: set[tuple[str, ...]]
+) -> str:
+    """Return a title whose start no earlier story's title has, and add its start to ``taken``.
+
+    Raises:
+        RuntimeError: If the topic's phrases give no new start in _TITLE_TRIES draws.
+    """
+    for _ in range(_TITLE_TRIES):
+        title = grammar.title(rng, topic)
+        start = title_start(title)
+        if start not in taken:
+            taken.add(start)
+            return title
+    raise RuntimeError(f"no new title start for topic {topic.place!r} in {_TITLE_TRIES} draws")

@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     peak RSS of this process and of its own children (dedup's worker pool), in KiB.
 
     Example:
-        python -m bench.worker datasketch bench/data/crawl-50.jsonl /tmp/ds --jobs 1
+        python -m bench.worker datasketch bench/data/crawl-50-g2.jsonl /tmp/ds --jobs 1
     """
     parser = argparse.ArgumentParser(prog="python -m bench.worker", description=__doc__)
     parser.add_argument("system", choices=SYSTEMS)
