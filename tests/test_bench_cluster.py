@@ -107,3 +107,16 @@ def test_run_system_times_the_whole_dedup_process(small_crawl: Path, tmp_path: P
     footer = np.asarray(_labels(small_crawl)) == "boiler:ledger-footer"
     assert footer.sum() == 30
     assert np.unique(run.clusters[footer]).size == 1
+
+
+def test_floor_writes_every_paragraph_alone(small_crawl: Path, tmp_path: Path) -> None:
+    """The floor system reads, splits and writes the crawl in input order and clusters nothing:
+    every paragraph comes out alone, one line each, as bench.cluster checks for any system."""
+    pytest.importorskip("psutil", reason="psutil is in the bench dependency group")
+    truth = load_truth(small_crawl)
+    run = run_system("floor", small_crawl, jobs=1, timeout=120, scratch=tmp_path)
+    check_rows(run, truth)
+    assert run.status == "ok", run.message
+    assert run.clusters is not None
+    assert run.clusters.shape == truth.labels.shape
+    assert np.unique(run.clusters).size == truth.labels.size  # nobody shares a cluster
