@@ -59,7 +59,8 @@ def candidate_pairs(
     n = signatures.shape[0]
     if n < 2:
         return np.empty((0, 2), dtype=np.int64)
-    if rows == 2 and bands * 2 <= signatures.shape[1] and signatures.flags.c_contiguous:
+    width = signatures.shape[1]
+    if rows == 2 and bands * 2 <= width and width % 2 == 0 and signatures.flags.c_contiguous:
         # A two-row band key is the band's two uint32 read as one uint64: a view, then one
         # transposing copy (band_keys would copy twice first).
         by_band = np.ascontiguousarray(signatures.view(np.uint64)[:, :bands].T)
