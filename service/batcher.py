@@ -31,6 +31,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from dedup.errors import StoreError
 from service.errors import ApiError
 
 __all__ = ["Batcher", "Bounds", "RoundJob"]
@@ -242,7 +243,7 @@ class Batcher(Generic[P]):
         try:
             results = self._job([pending.payload for pending in batch])
         except Exception as exc:  # the job answers per request; this is the last guard
-            log.error("%s round failed", self.name, exc_info=exc)
+            _log_failure(self.name, exc)
             return [exc] * len(batch)
         return self._checked(batch, results)
 
@@ -257,7 +258,7 @@ class Batcher(Generic[P]):
             self._resolve(batch, [stopped] * len(batch))
             raise
         except Exception as exc:  # the job answers per request; this is the last guard
-            log.error("%s round failed", self.name, exc_info=exc)
+            _log_failure(self.name, exc)
             return [exc] * len(batch)
         return self._checked(batch, results)
 
@@ -280,6 +281,15 @@ class Batcher(Generic[P]):
                 pending.future.set_exception(result)
             else:
                 pending.future.set_result(result)
+
+
+def _log_failure(name: str, exc: Exception) -> None:
+    """Log a failed round: a store outage in one line (it is expected, and every round of it
+    fails alike), anything else with its traceback."""
+    if isinstance(exc, StoreError):
+        log.warning("%s round failed: the store is unavailable: %s", name, exc)
+    else:
+        log.error("%s round failed", name, exc_info=exc)
 
 
 def _never() -> bool:

@@ -152,8 +152,14 @@ def failure_response(request: web.Request, exc: Exception) -> web.Response:
     if isinstance(exc, DedupError):
         for kind, status, code, shown in _CORE_ERRORS:
             if isinstance(exc, kind):
-                if not shown:
-                    log.error("store failure on %s %s", request.method, request.path, exc_info=exc)
+                if not shown:  # an outage is expected and may last: one line, no traceback
+                    log.warning(
+                        "store unavailable on %s %s: %s",
+                        request.method,
+                        request.path,
+                        exc,
+                        extra={"fields": {"event": "store_unavailable"}},
+                    )
                 message = str(exc) if shown else "the store cannot be used now; try again later"
                 return error_response(status, code, message, _HEADERS.get(code))
     # the last line of defence: log, answer 500
