@@ -4,13 +4,12 @@ for short paragraphs; both hashed to 32 bits."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
-import xxhash
 
 from dedup.arrays.kernels import fmix64, sorted_unique
+from dedup.arrays.xxh32 import split_words, xxh32_words
 
 __all__ = ["Shingles", "char_shingle", "shingle"]
 
@@ -64,11 +63,12 @@ class Shingles:
 def shingle(normalized: Sequence[bytes | list[bytes]], ngram: int, seed: int = 0) -> Shingles:
     """Hash the word ``ngram``-grams of each paragraph, vectorised over the whole batch.
 
-    Each word is hashed once with ``xxh32`` (the loop over words runs in C through ``map``); the
-    n-gram hashes are then combined from the word hashes with numpy, with no Python loop per
-    shingle: a weighted sum of the word hashes, seeded and finished with murmur3's finaliser.
-    A paragraph of fewer than ``ngram`` words is one shingle of all its words; a paragraph
-    without words has no shingles.
+    Each word is hashed once with ``xxh32`` (vectorised over the batch's words by
+    :func:`dedup.arrays.xxh32.xxh32_words`); the n-gram hashes are then combined from the word
+    hashes with numpy, with no Python loop per shingle: a weighted sum of the word hashes,
+    seeded and finished with murmur3's finaliser. A paragraph of fewer than ``ngram`` words is
+    one shingle of all its words; a paragraph without words has no shingles. The words are the
+    runs ``bytes.split()`` gives, whichever ASCII whitespace separates them.
 
     Args:
         normalized: normalised paragraphs, each as bytes with words separated by single
@@ -84,11 +84,16 @@ def shingle(normalized: Sequence[bytes | list[bytes]], ngram: int, seed: int = 0
         >>> bool(np.isin(batch.of(0), batch.of(1)).all())
         True
     """
-    words = [text.split() if isinstance(text, bytes) else text for text in normalized]
-    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-    # xxh32 of every word, looped in C by map(); the seed enters when the n-gram is mixed below.
-    flat = list(chain.from_iterable(words))
-    word_hashes = np.fromiter(map(xxhash.xxh32_intdigest, flat), dtype=np.uint64, count=len(flat))
+    texts = [text if isinstance(text, bytes) else b" ".join(text) for text in normalized]
+    # One buffer for the batch, a space between paragraphs: its words are found and hashed
+    # with xxh32 by numpy, with no Python object per word; the seed enters when the n-gram is
+    # mixed below.
+    buffer, word_starts, word_lengths = split_words(b" ".join(texts))
+    word_hashes = xxh32_words(buffer, word_starts, word_lengths).astype(np.uint64)
+    sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    first_byte = np.cumsum(sizes + 1) - (sizes + 1)
+    first_word = np.searchsorted(word_starts, first_byte)
+    lengths = np.diff(first_word, append=word_starts.size)
     ends = np.cumsum(lengths)
     starts = ends - lengths
 
