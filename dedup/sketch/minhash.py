@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dedup.errors import ConfigError, IncompatibleSignatureError
-from dedup.text.normalize import normalize_bytes
+from dedup.text.normalize import normalize_many
 from dedup.text.shingle import Shingles, shingle
 
 __all__ = ["MinHasher", "containment_estimate", "jaccard_estimate"]
@@ -117,7 +117,7 @@ class MinHasher:
         Returns:
             (len(texts), num_perm) uint32.
         """
-        return self.sign(shingle([normalize_bytes(t) for t in texts], self.ngram, self.seed))
+        return self.sign(shingle(normalize_many(texts), self.ngram, self.seed))
 
     def check(self, signatures: npt.NDArray[np.uint32]) -> None:
         """Raise IncompatibleSignatureError unless ``signatures`` has this hasher's width."""
