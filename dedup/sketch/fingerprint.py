@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import xxhash
 
-from dedup.config import DedupConfig
+from dedup.config import DedupConfig, Scheme
 from dedup.sketch.minhash import MinHasher
 from dedup.text.normalize import normalize_many, words
 from dedup.text.shingle import char_shingle, shingle
@@ -76,9 +76,9 @@ class Fingerprints:
 
 
 @lru_cache(maxsize=16)
-def hasher_for(num_perm: int, seed: int, ngram: int) -> MinHasher:
+def hasher_for(num_perm: int, seed: int, ngram: int, scheme: Scheme = "affine32") -> MinHasher:
     """Return the (cached) MinHasher of these parameters."""
-    return MinHasher(num_perm=num_perm, seed=seed, ngram=ngram)
+    return MinHasher(num_perm=num_perm, seed=seed, ngram=ngram, scheme=scheme)
 
 
 def exact_key(raw: str, normalized: bytes) -> int:
@@ -157,7 +157,7 @@ def sign_normalized(
         >>> counts.tolist()
         [-13, 36, 0]
     """
-    hasher = hasher_for(config.num_perm, config.seed, config.ngram)
+    hasher = hasher_for(config.num_perm, config.seed, config.ngram, config.signature_scheme)
     marked = [row for row, text in enumerate(normalized) if text[:1] == CHARS]
     if not marked or config.char_ngram is None:
         plain = [text.removeprefix(CHARS) for text in normalized] if marked else normalized
