@@ -106,8 +106,10 @@ def shingle(normalized: Sequence[bytes | list[bytes]], ngram: int, seed: int = 0
     window += np.uint64(ngram) * _POSITION[64]
     full = np.maximum(lengths - ngram + 1, 0)
     owner = np.repeat(np.arange(lengths.size, dtype=np.int64), full)
-    first = np.cumsum(full) - full
-    positions = starts[owner] + (np.arange(owner.size, dtype=np.int64) - first[owner])
+    starting = np.ones(n_words, dtype=bool)
+    for k in range(1, ngram):  # the last ngram - 1 words of a paragraph start no full window
+        starting[(ends - k)[lengths >= k]] = False
+    positions = np.flatnonzero(starting)
     combined = [window[positions]]
     owners = [owner]
 
@@ -125,10 +127,15 @@ def shingle(normalized: Sequence[bytes | list[bytes]], ngram: int, seed: int = 0
 
     # Distinct shingles per paragraph: sort (paragraph, hash) pairs packed in one uint64.
     packed = sorted_unique((np.concatenate(owners).astype(np.uint64) << _U32) | mixed)
-    paragraph_of = (packed >> _U32).astype(np.int64)
-    offsets = np.zeros(lengths.size + 1, dtype=np.int64)
-    np.cumsum(np.bincount(paragraph_of, minlength=lengths.size), out=offsets[1:])
-    return Shingles((packed & np.uint64(0xFFFFFFFF)).astype(np.uint32), offsets)
+    return Shingles(
+        (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32), _offsets(packed, lengths.size)
+    )
+
+
+def _offsets(packed: npt.NDArray[np.uint64], count: int) -> npt.NDArray[np.int64]:
+    """Return where each paragraph's pairs start in sorted (paragraph << 32 | hash) pairs."""
+    firsts = np.arange(count + 1, dtype=np.uint64) << _U32
+    return np.searchsorted(packed, firsts).astype(np.int64)
 
 
 def char_shingle(
@@ -200,7 +207,6 @@ def char_shingle(
         combined += word.astype(np.uint64) * _WORD_SALT
     mixed = fmix64(combined ^ np.uint64(seed & 0xFFFFFFFFFFFFFFFF)) >> _U32
     packed = sorted_unique((owner.astype(np.uint64) << _U32) | mixed)
-    paragraph_of = (packed >> _U32).astype(np.int64)
-    offsets = np.zeros(lengths.size + 1, dtype=np.int64)
-    np.cumsum(np.bincount(paragraph_of, minlength=lengths.size), out=offsets[1:])
-    return Shingles((packed & np.uint64(0xFFFFFFFF)).astype(np.uint32), offsets)
+    return Shingles(
+        (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32), _offsets(packed, lengths.size)
+    )
