@@ -109,12 +109,14 @@ def _short(
     hashes: npt.NDArray[np.uint32],
     length: int,
 ) -> None:
-    """Feed words of one length under 16 bytes into ``hashes`` (which hold ``P5 + length``)."""
-    for k in range(length // 4):
-        _round(hashes, quads[positions + 4 * k], _P3, 17, _P4)
-    base = 4 * (length // 4)
-    for j in range(length % 4):
-        _round(hashes, data[positions + (base + j)].astype(np.uint32), _P5, 11, _P1)
+    """Feed words of one length under 16 bytes into ``hashes`` (which hold ``P5 + length``),
+    moving ``positions`` along the words as they are read."""
+    for _ in range(length // 4):
+        _round(hashes, quads[positions], _P3, 17, _P4)
+        positions += 4
+    for _ in range(length % 4):
+        _round(hashes, data[positions].astype(np.uint32), _P5, 11, _P1)
+        positions += 1
 
 
 def _round(
