@@ -7,8 +7,6 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 __all__ = ["NormalizeConfig", "normalize", "normalize_bytes", "normalize_many", "tokens", "words"]
 
 # Characters that carry no words: zero-width spaces and joiners, the word joiner, the byte order
@@ -204,6 +202,8 @@ def normalize_many(texts: Sequence[str], config: NormalizeConfig = _DEFAULT) -> 
         for row in rows:
             result[row] = normalize_bytes(texts[row], config)
         return result
+    import numpy as np  # noqa: PLC0415 - normalize() alone stays free of numpy's import
+
     folded = joined.encode().translate(_BATCH_TABLE, _ASCII_DELETE)
     data = np.frombuffer(folded, dtype=np.uint8)
     # The bytes are now [a-z0-9], space and NUL. A space stays when a word byte follows it:
