@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+from xxhash import xxh32_intdigest
 
 __all__ = ["split_words", "xxh32_words"]
 
@@ -12,8 +13,6 @@ _P2 = np.uint32(0x85EBCA77)
 _P3 = np.uint32(0xC2B2AE3D)
 _P4 = np.uint32(0x27D4EB2F)
 _P5 = np.uint32(0x165667B1)
-# The four accumulators of the 16-byte stripes, seed 0.
-_LANES = ((0x9E3779B1 + 0x85EBCA77) % 2**32, 0x85EBCA77, 0, -0x9E3779B1 % 2**32)
 # The ASCII whitespace bytes.split() cuts on besides the space.
 _OTHER_SPACE = b"\t\n\r\x0b\x0c"
 _TO_SPACE = bytes(32 if c in _OTHER_SPACE else c for c in range(256))
@@ -56,10 +55,11 @@ def xxh32_words(
 ) -> npt.NDArray[np.uint32]:
     """Return xxh32 (seed 0) of each word ``buffer[start:start + length]``.
 
-    The words are sorted by length once, so that each length is one run of vector steps
-    with no mask: ``length // 4`` four-byte rounds, then ``length % 4`` one-byte rounds. The
-    rare words of 16 bytes or more take the stripe loop of :func:`_long`. The values equal
-    ``xxhash.xxh32_intdigest`` of each word (tests/test_xxh32.py checks it).
+    The words are sorted by length once, so that each length under 16 bytes is one run of
+    vector steps with no mask: ``length // 4`` four-byte rounds, then ``length % 4`` one-byte
+    rounds. The rare words of 16 bytes or more (xxh32's 16-byte stripes) are hashed by
+    ``xxhash`` one by one: a word of a megabyte (a blob with no space) costs no Python loop per
+    stripe. The values equal ``xxhash.xxh32_intdigest`` of each word (tests/test_xxh32.py).
 
     Args:
         buffer: the bytes the words are in.
@@ -93,10 +93,11 @@ def xxh32_words(
         low, high = bounds[length - 1], bounds[length]
         if low < high:
             _short(data, quads, positions[low:high], hashes[low:high], length)
-    long_rows = order[bounds[15] :]
     _avalanche(hashes)
+    long_rows = order[bounds[15] :]
     if long_rows.size:
-        hashes[bounds[15] :] = _long(data, quads, starts[long_rows], lengths[long_rows])
+        cuts = zip(starts[long_rows].tolist(), lengths[long_rows].tolist(), strict=True)
+        hashes[bounds[15] :] = [xxh32_intdigest(buffer[s : s + n]) for s, n in cuts]
     result = np.empty_like(hashes)
     result[order] = hashes
     return result
@@ -133,48 +134,6 @@ def _round(
     hashes <<= np.uint32(rotate)
     hashes |= values
     hashes *= then
-
-
-def _rotl(values: npt.NDArray[np.uint32], rotate: int) -> npt.NDArray[np.uint32]:
-    rotated: npt.NDArray[np.uint32] = (values << np.uint32(rotate)) | (
-        values >> np.uint32(32 - rotate)
-    )
-    return rotated
-
-
-def _long(
-    data: npt.NDArray[np.uint8],
-    quads: npt.NDArray[np.uint32],
-    starts: npt.NDArray[np.int64],
-    lengths: npt.NDArray[np.int64],
-) -> npt.NDArray[np.uint32]:
-    """Return xxh32 of words of 16 bytes or more: four lanes over 16-byte stripes first."""
-    lanes = [np.full(starts.size, lane, dtype=np.uint32) for lane in _LANES]
-    stripes = lengths // 16
-    active = np.arange(starts.size)
-    stripe = 0
-    while active.size:
-        at = starts[active] + 16 * stripe
-        for i, lane in enumerate(lanes):
-            acc = lane[active] + quads[at + 4 * i] * _P2
-            lane[active] = _rotl(acc, 13) * _P1
-        stripe += 1
-        active = active[stripes[active] > stripe]
-    hashes = _rotl(lanes[0], 1) + _rotl(lanes[1], 7) + _rotl(lanes[2], 12) + _rotl(lanes[3], 18)
-    hashes += lengths.astype(np.uint32)
-    positions = starts + 16 * stripes
-    left = lengths & 15
-    for step, multiplier, rotate, then in ((4, _P3, 17, _P4), (1, _P5, 11, _P1)):
-        active = np.flatnonzero(left >= step)
-        while active.size:
-            at = positions[active]
-            values = quads[at] if step == 4 else data[at].astype(np.uint32)
-            hashes[active] = _rotl(hashes[active] + values * multiplier, rotate) * then
-            positions[active] += step
-            left[active] -= step
-            active = active[left[active] >= step]
-    _avalanche(hashes)
-    return hashes
 
 
 def _avalanche(hashes: npt.NDArray[np.uint32]) -> None:
