@@ -29,6 +29,10 @@ BINS = 10
 TEXT = "text to signature"
 SIGN = "signing alone"
 SHINGLE = "normalising + shingling alone"
+DEDUP = "dedup"
+# dedup's signature scheme before issue 10, kept for the stores that record it.
+OLD_SCHEME = "dedup multiply_shift"
+SYSTEMS = (DEDUP, OLD_SCHEME, "datasketch", "rensa")
 
 
 def normal_words(text: str) -> list[str]:
@@ -123,10 +127,13 @@ def make_pairs(
 def _estimates(
     system: str, a: list[list[str]], b: list[list[str]], num_perm: int
 ) -> npt.NDArray[np.float64]:
-    if system == "dedup":
+    if system in (DEDUP, OLD_SCHEME):
         import dedup
 
-        hasher = dedup.MinHasher(num_perm=num_perm, seed=0, ngram=NGRAM)
+        old = system == OLD_SCHEME
+        hasher = dedup.MinHasher(
+            num_perm=num_perm, seed=0, ngram=NGRAM, scheme="multiply_shift" if old else "affine32"
+        )
         sig_a = hasher.signatures([" ".join(w) for w in a])
         sig_b = hasher.signatures([" ".join(w) for w in b])
         return np.asarray(dedup.jaccard_estimate(sig_a, sig_b), dtype=np.float64)
@@ -157,17 +164,17 @@ def _steps(texts: Sequence[str]) -> list[tuple[str, str, Step]]:
     from their lists of 5-gram strings) and "normalising + shingling alone".
     """
     import dedup
-    from dedup.text.normalize import normalize_bytes
+    from dedup.text.normalize import normalize_many
     from dedup.text.shingle import shingle
 
     hasher = dedup.MinHasher(num_perm=NUM_PERM, seed=0, ngram=NGRAM)
-    ready = shingle([normalize_bytes(t) for t in texts], NGRAM, 0)
+    ready = shingle(normalize_many(texts), NGRAM, 0)
     words = [word_shingles(t) for t in texts]
     encoded = [[s.encode() for s in w] for w in words]
     steps: list[tuple[str, str, Step]] = [
         ("dedup", TEXT, lambda: hasher.signatures(texts)),
         ("dedup", SIGN, lambda: hasher.sign(ready)),
-        ("dedup", SHINGLE, lambda: shingle([normalize_bytes(t) for t in texts], NGRAM, 0)),
+        ("dedup", SHINGLE, lambda: shingle(normalize_many(texts), NGRAM, 0)),
     ]
     try:
         from datasketch import MinHash
@@ -277,7 +284,7 @@ def accuracy(pairs: int, seed: int, texts: Sequence[str]) -> dict[str, Any]:
     for num_perm in PERMS:
         theory = np.sqrt(2 / np.pi) * np.sqrt(truth * (1 - truth) / num_perm)
         row: dict[str, Any] = {"theory_mae": float(theory.mean())}
-        for system in ("dedup", "datasketch", "rensa"):
+        for system in SYSTEMS:
             try:
                 err = _estimates(system, a, b, num_perm) - truth
             except ImportError as exc:
@@ -341,10 +348,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for num_perm in PERMS:
         row = errors[str(num_perm)]
         cells = [str(num_perm)]
-        for system in ("dedup", "datasketch", "rensa"):
+        for system in SYSTEMS:
             cells += [_cell(row[system], "mae", ".4f"), _cell(row[system], "bias", "+.4f")]
         rows.append([*cells, f"{row['theory_mae']:.4f}"])
-    headers = ["num_perm", "dedup MAE", "bias", "datasketch MAE", "bias", "rensa MAE", "bias"]
+    headers = ["num_perm", *(h for system in SYSTEMS for h in (f"{system} MAE", "bias"))]
     print(markdown_table([*headers, "theory MAE"], rows))
 
     payload = {"bench": "signatures", "num_perm": NUM_PERM, "paragraphs": len(texts)}

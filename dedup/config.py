@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Literal
 
 from dedup.errors import ConfigError
 from dedup.sketch.scurve import optimal_params
 
-__all__ = ["TUNING", "DedupConfig", "default_values"]
+__all__ = ["SCHEMES", "TUNING", "DedupConfig", "Scheme", "default_values"]
 
 # The settings a user gives by name (CLI flags, service settings); the rest are derived or
 # fixed by the store.
@@ -23,6 +23,11 @@ TUNING = (
     "short_containment",
     "short_length_ratio",
 )
+
+# The signature schemes MinHasher knows (see dedup.sketch.minhash): "affine32" since issue 10,
+# "multiply_shift" before; a store records the one its signatures were made with.
+Scheme = Literal["affine32", "multiply_shift"]
+SCHEMES: tuple[Scheme, ...] = ("affine32", "multiply_shift")
 
 # A truncated teaser is matched on containment down to this length ratio (shorter / longer
 # shingle count): 45 words against 130 is about 0.33.
@@ -50,6 +55,11 @@ class DedupConfig:
     stores made before character shingles do. Any other paragraph of fewer than
     ``min_containment_shingles`` word shingles needs a Jaccard of ``short_threshold``.
 
+    ``signature_scheme`` names the permutations of the MinHash signatures
+    (:class:`dedup.sketch.minhash.MinHasher`). It is not a tuning: a store signs with the
+    scheme it records, and a store from before schemes were recorded reads as
+    ``"multiply_shift"``.
+
     ``bands`` and ``rows`` default to the LSH banding that finds, with high probability, every
     pair that could pass either test (see :func:`dedup.sketch.scurve.optimal_params`).
 
@@ -74,6 +84,7 @@ class DedupConfig:
     short_containment: float = 0.8
     short_length_ratio: float = 0.6
     bucket_window: int = 16
+    signature_scheme: Scheme = "affine32"
     bands: int = field(default=0)
     rows: int = field(default=0)
 
@@ -118,6 +129,10 @@ class DedupConfig:
             "use a positive shingle count such as 16",
         )
         _check_int("bucket_window", self.bucket_window, 1, 1024, "use a window such as 16")
+        if self.signature_scheme not in SCHEMES:
+            raise ConfigError(
+                f"signature_scheme={self.signature_scheme!r} is unknown; use one of {SCHEMES}"
+            )
         if self.bands == 0 and self.rows == 0:
             bands, rows = optimal_params(self.candidate_threshold, self.num_perm)
             object.__setattr__(self, "bands", bands)
@@ -156,7 +171,7 @@ class DedupConfig:
         return lowest
 
     @classmethod
-    def for_threshold(cls, threshold: float, *, num_perm: int = 128, **kwargs: int) -> DedupConfig:
+    def for_threshold(cls, threshold: float, *, num_perm: int = 128, **kwargs: Any) -> DedupConfig:
         """Return a config matching on Jaccard ``threshold`` of word shingles alone (containment
         and character shingles switched off): the classic MinHash LSH setting.
 

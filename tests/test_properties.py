@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import dedup
 from dedup.batch.unionfind import components
+from dedup.config import Scheme
 from dedup.sketch.banding import band_keys
 from dedup.sketch.fingerprint import fingerprint
 from dedup.sketch.lsh import LSHIndex, candidate_pairs
@@ -30,14 +31,16 @@ PARAGRAPH = st.lists(WORDS, min_size=0, max_size=30).map(" ".join)
     st.integers(1, 16),
     st.integers(0, 2**32),
     st.integers(1, 50),
+    st.sampled_from(["affine32", "multiply_shift"]),
 )
 def test_signature_equals_python_big_integer_reference(
-    paragraphs: list[list[int]], num_perm: int, seed: int, block: int
+    paragraphs: list[list[int]], num_perm: int, seed: int, block: int, scheme: Scheme
 ) -> None:
-    """The numpy signatures equal min(((a*h + b) mod 2**64) >> 32) computed with Python ints,
-    whatever the block size (blocks of several paragraphs, a paragraph over several blocks),
-    and a paragraph without shingles gets 2**32 - 1 everywhere."""
-    hasher = MinHasher(num_perm=num_perm, seed=seed)
+    """The numpy signatures equal min((a*h + b) mod 2**32) (affine32) or
+    min(((a*h + b) mod 2**64) >> 32) (multiply_shift) computed with Python ints, whatever the
+    block size (blocks of several paragraphs, a paragraph over several blocks), and a
+    paragraph without shingles gets 2**32 - 1 everywhere."""
+    hasher = MinHasher(num_perm=num_perm, seed=seed, scheme=scheme)
     batch = shingle([b""] * len(paragraphs), 5)  # replace the hashes by the drawn ones
     distinct = [np.unique(np.array(p, dtype=np.uint32)) for p in paragraphs]
     batch.hashes = np.concatenate(distinct)
@@ -45,9 +48,16 @@ def test_signature_equals_python_big_integer_reference(
     with patch("dedup.sketch.minhash._CHUNK", block):
         got = hasher.sign(batch).tolist()
     a, b = [int(x) for x in hasher.a], [int(x) for x in hasher.b]
+    assert all(ak % 2 == 1 for ak in a)  # odd: each permutation is a bijection
+
+    def permuted(ak: int, bk: int, h: int) -> int:
+        if scheme == "affine32":
+            return (ak * h + bk) % 2**32
+        return ((ak * h + bk) % 2**64) >> 32
+
     expected = [
         [
-            min((((ak * h + bk) % 2**64) >> 32 for h in hashes), default=2**32 - 1)
+            min((permuted(ak, bk, h) for h in hashes), default=2**32 - 1)
             for ak, bk in zip(a, b, strict=True)
         ]
         for hashes in paragraphs

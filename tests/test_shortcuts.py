@@ -1,5 +1,5 @@
 """Shortcuts of the fingerprinting path give what the full path gives: the ASCII shortcut of
-normalize.words, and signing each distinct normalised text once."""
+normalize.words, normalising a batch at once, and signing each distinct normalised text once."""
 
 from __future__ import annotations
 
@@ -20,7 +20,10 @@ from dedup.text.normalize import (
     _SHORTCUT_SPACED,
     _TRAILERS,
     _WORD,
+    NormalizeConfig,
     _date_prefix_length,
+    normalize_bytes,
+    normalize_many,
     words,
 )
 
@@ -94,6 +97,25 @@ def test_words_equal_the_full_path(parts: list[str]) -> None:
 )
 def test_examples_equal_the_full_path(text: str) -> None:
     assert words(text) == reference_words(text)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.lists(st.text(alphabet=ALPHABET, max_size=12) | WORDS, max_size=10).map(" ".join)
+        | st.text(max_size=30),
+        max_size=8,
+    ),
+    st.booleans(),
+    st.booleans(),
+)
+def test_normalizing_a_batch_equals_one_text_at_a_time(
+    texts: list[str], strip_date_prefix: bool, strip_trailers: bool
+) -> None:
+    """normalize_many gives normalize_bytes of each text, for any text (NUL, spaces only,
+    dates and trailers, Unicode) and either stripping setting."""
+    config = NormalizeConfig(strip_date_prefix, strip_trailers)
+    assert normalize_many(texts, config) == [normalize_bytes(t, config) for t in texts]
 
 
 def test_signing_each_normalised_text_once_gives_fingerprint() -> None:

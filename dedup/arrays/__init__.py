@@ -1,1 +1,1 @@
-"""Numpy helpers shared by every layer: a hash finaliser, sorted unique, a growable column."""
+"""Numpy helpers shared by every layer: hash kernels, sorted unique, a growable column."""

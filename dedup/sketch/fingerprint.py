@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
 import xxhash
 
-from dedup.config import DedupConfig
+from dedup.config import DedupConfig, Scheme
 from dedup.sketch.minhash import MinHasher
-from dedup.text.normalize import words
+from dedup.text.normalize import normalize_many, words
 from dedup.text.shingle import char_shingle, shingle
 from dedup.text.titles import is_sentence, title_core
 
@@ -75,9 +76,9 @@ class Fingerprints:
 
 
 @lru_cache(maxsize=16)
-def hasher_for(num_perm: int, seed: int, ngram: int) -> MinHasher:
+def hasher_for(num_perm: int, seed: int, ngram: int, scheme: Scheme = "affine32") -> MinHasher:
     """Return the (cached) MinHasher of these parameters."""
-    return MinHasher(num_perm=num_perm, seed=seed, ngram=ngram)
+    return MinHasher(num_perm=num_perm, seed=seed, ngram=ngram, scheme=scheme)
 
 
 def exact_key(raw: str, normalized: bytes) -> int:
@@ -110,17 +111,13 @@ def exact_keys(
         >>> forms[2:], bool(keys[2] == keys[3])
         ([b'perus coup', b'\\x00perus coup'], True)
     """
-    keys, _, forms = _keyed(texts, config)
-    return keys, forms
+    return _keyed(texts, config)
 
 
 def signing_forms(
-    texts: Sequence[str],
-    split: Sequence[list[bytes]],
-    normalized: Sequence[bytes],
-    config: DedupConfig,
+    texts: Sequence[str], normalized: Sequence[bytes], config: DedupConfig
 ) -> list[bytes]:
-    """Return what to sign for each raw paragraph, given its normalised words and text.
+    """Return what to sign for each raw paragraph, given its normalised text.
 
     With ``config.char_ngram`` set, a title-like line (fewer than ``config.short_words`` words,
     not ending as a sentence: :func:`dedup.text.titles.is_sentence`) is shingled on characters:
@@ -132,8 +129,10 @@ def signing_forms(
     if config.char_ngram is None:
         return forms
     limit = config.short_words
-    lengths = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
-    for row in np.flatnonzero((lengths > 0) & (lengths < limit)).tolist():
+    # A normalised text is its words joined by single spaces.
+    spaces = np.fromiter(map(bytes.count, normalized, repeat(b" ")), np.int64, len(normalized))
+    empty = np.fromiter(map(len, normalized), np.int64, len(normalized)) == 0
+    for row in np.flatnonzero(~empty & (spaces + 1 < limit)).tolist():
         text = texts[row]
         if is_sentence(text):
             continue
@@ -158,7 +157,7 @@ def sign_normalized(
         >>> counts.tolist()
         [-13, 36, 0]
     """
-    hasher = hasher_for(config.num_perm, config.seed, config.ngram)
+    hasher = hasher_for(config.num_perm, config.seed, config.ngram, config.signature_scheme)
     marked = [row for row, text in enumerate(normalized) if text[:1] == CHARS]
     if not marked or config.char_ngram is None:
         plain = [text.removeprefix(CHARS) for text in normalized] if marked else normalized
@@ -196,7 +195,7 @@ def fingerprint(
         known: exact keys that need no signature (an index matches them exactly): their rows
             get a zero signature and a shingle count of 0, as a paragraph without words.
     """
-    keys, _, forms = _keyed(texts, config)
+    keys, forms = _keyed(texts, config)
     if known is None:
         signatures, counts = sign_normalized(forms, config)
         return Fingerprints(keys, signatures, counts)
@@ -208,11 +207,8 @@ def fingerprint(
     return Fingerprints(keys, signatures, counts)
 
 
-def _keyed(
-    texts: Sequence[str], config: DedupConfig
-) -> tuple[npt.NDArray[np.uint64], list[list[bytes]], list[bytes]]:
-    """Return the exact keys, normalised words and signing forms of raw paragraphs."""
-    split = [words(text) for text in texts]
-    normalized = [b" ".join(w) for w in split]
+def _keyed(texts: Sequence[str], config: DedupConfig) -> tuple[npt.NDArray[np.uint64], list[bytes]]:
+    """Return the exact keys and signing forms of raw paragraphs."""
+    normalized = normalize_many(texts)
     keys = np.fromiter(map(exact_key, texts, normalized), dtype=np.uint64, count=len(texts))
-    return keys, split, signing_forms(texts, split, normalized, config)
+    return keys, signing_forms(texts, normalized, config)

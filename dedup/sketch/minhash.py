@@ -1,33 +1,43 @@
-"""MinHash signatures with exact multiply-shift permutations, vectorised over a batch."""
+"""MinHash signatures with exact affine permutations of 32-bit hashes, vectorised over a batch."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from dedup.config import SCHEMES, Scheme
 from dedup.errors import ConfigError, IncompatibleSignatureError
-from dedup.text.normalize import normalize_bytes
+from dedup.text.normalize import normalize_many
 from dedup.text.shingle import Shingles, shingle
 
 __all__ = ["MinHasher", "containment_estimate", "jaccard_estimate"]
 
-# Shingles hashed per vectorised step: bounds the (num_perm, chunk) uint64 work array to 8 MiB
-# at num_perm 128, whatever the paragraph lengths (a 10 MB paragraph is cut into chunks too).
-_CHUNK = 1 << 13
+# Shingles hashed per vectorised step: bounds the (num_perm, chunk) work array to 4 MiB (uint64)
+# or 2 MiB (uint32) at num_perm 128, whatever the paragraph lengths (a 10 MB paragraph is cut
+# into chunks too), so that a block stays in cache between the multiply and the minimum.
+_CHUNK = 1 << 12
 _U32 = np.uint64(32)
 
 
 class MinHasher:
     """Compute MinHash signatures of word-shingled paragraphs.
 
-    Permutation ``k`` maps a 32-bit shingle hash ``h`` to ``((a_k * h + b_k) mod 2**64) >> 32``
-    with odd 64-bit ``a_k``: Dietzfelbinger's multiply-add-shift family. Unlike the
-    ``(a*h + b) mod (2**61 - 1)`` of datasketch and datatrove, which overflows uint64 and so is
-    not the family it claims to be (see STYLE.md §2), wrapping uint64 arithmetic computes this
-    family *exactly*, with no ``%`` at all. Since ``>> 32`` is monotone, the minimum is taken on
-    the full 64-bit values and shifted once per signature.
+    The scheme names the permutations of the 32-bit shingle hashes ``h``:
+
+    - ``"affine32"`` (the default): permutation ``k`` maps ``h`` to ``(a_k * h + b_k) mod 2**32``
+      with odd ``a_k``, a bijection of the 32-bit values, computed exactly by wrapping uint32
+      arithmetic; datasketch 2's default scheme has the same form. The shingle hashes are
+      already the top half of murmur3's finaliser, so the permutations see well-mixed input.
+    - ``"multiply_shift"`` (stores made before issue 10): ``((a_k * h + b_k) mod 2**64) >> 32``
+      with odd 64-bit ``a_k``, Dietzfelbinger's multiply-add-shift family, in uint64 lanes.
+      Since ``>> 32`` is monotone, the minimum is taken on the 64-bit values and shifted once.
+
+    Neither has the overflow of datasketch 1's and datatrove's ``(a*h + b) mod (2**61 - 1)`` in
+    uint64 (see STYLE.md §2), and neither needs a ``%``. Signatures of different schemes are not
+    comparable: a store records its scheme (:mod:`dedup.stores.settings`).
 
     Example:
         >>> hasher = MinHasher(num_perm=64, seed=1)
@@ -37,24 +47,27 @@ class MinHasher:
         ((2, 64), 1.0)
     """
 
-    __slots__ = ("a", "b", "ngram", "num_perm", "seed")
+    __slots__ = ("a", "b", "ngram", "num_perm", "scheme", "seed")
 
-    def __init__(self, num_perm: int = 128, seed: int = 0, ngram: int = 5) -> None:
+    def __init__(
+        self, num_perm: int = 128, seed: int = 0, ngram: int = 5, scheme: Scheme = "affine32"
+    ) -> None:
         if num_perm < 1 or ngram < 1 or seed < 0:
             raise ConfigError(
                 f"num_perm={num_perm}, ngram={ngram}, seed={seed}: all must be positive "
                 "(seed may be 0); use e.g. MinHasher(128, seed=0, ngram=5)"
             )
+        if scheme not in SCHEMES:
+            raise ConfigError(f"scheme={scheme!r} is unknown; use one of {SCHEMES}")
         self.num_perm = num_perm
         self.seed = seed
         self.ngram = ngram
+        self.scheme = scheme
         rng = np.random.default_rng(seed)
-        self.a: npt.NDArray[np.uint64] = rng.integers(
-            0, 2**64, size=num_perm, dtype=np.uint64, endpoint=False
-        ) | np.uint64(1)
-        self.b: npt.NDArray[np.uint64] = rng.integers(
-            0, 2**64, size=num_perm, dtype=np.uint64, endpoint=False
-        )
+        dtype = np.uint32 if scheme == "affine32" else np.uint64
+        bound = 2**32 if scheme == "affine32" else 2**64
+        self.a: npt.NDArray[Any] = rng.integers(0, bound, size=num_perm, dtype=dtype) | dtype(1)
+        self.b: npt.NDArray[Any] = rng.integers(0, bound, size=num_perm, dtype=dtype)
 
     def sign(self, shingles: Shingles) -> npt.NDArray[np.uint32]:
         """Return the signatures of a shingled batch.
@@ -71,10 +84,12 @@ class MinHasher:
         if not offsets[-1]:
             return signatures
         # Permutations run along rows: (num_perm, chunk) blocks reduce along contiguous memory,
-        # and 8k-shingle blocks stay in cache (measured ~3x faster than (chunk, num_perm)).
-        # Since >> 32 is monotone, the minimum is taken on the 64-bit values and then shifted.
-        hashes = shingles.hashes.astype(np.uint64)  # cast once, not inside every multiply
-        block = np.empty((self.num_perm, min(_CHUNK, hashes.size)), dtype=np.uint64)
+        # and 4k-shingle blocks stay in cache (measured ~3x faster than (chunk, num_perm)).
+        wide = self.scheme == "multiply_shift"
+        # multiply_shift: the hashes are cast once, not inside every multiply, and since >> 32
+        # is monotone the minimum is taken on the 64-bit values and then shifted.
+        hashes = shingles.hashes.astype(self.a.dtype, copy=False)
+        block = np.empty((self.num_perm, min(_CHUNK, hashes.size)), dtype=self.a.dtype)
         first = 0
         while first < n:
             # A block holds whole paragraphs, as many as fit in _CHUNK shingles (one at least).
@@ -86,7 +101,9 @@ class MinHasher:
                 full = offsets[first + 1 : last + 1] > offsets[first:last]
                 if full.any():  # paragraphs without shingles keep 2**32 - 1
                     values = self._permuted(hashes[low:high], block)
-                    mins = np.minimum.reduceat(values, starts[full], axis=1) >> _U32
+                    mins = np.minimum.reduceat(values, starts[full], axis=1)
+                    if wide:
+                        mins >>= _U32
                     if full.all():
                         signatures[first:last] = mins.T  # the usual case: a plain slice
                     else:
@@ -94,14 +111,14 @@ class MinHasher:
             else:  # one paragraph longer than a block: its minimum over several
                 for start in range(low, high, _CHUNK):
                     values = self._permuted(hashes[start : min(start + _CHUNK, high)], block)
-                    mins = values.min(axis=1) >> _U32
+                    mins = values.min(axis=1)
+                    if wide:
+                        mins >>= _U32
                     np.minimum(signatures[first], mins, out=signatures[first], casting="unsafe")
             first = last
         return signatures
 
-    def _permuted(
-        self, hashes: npt.NDArray[np.uint64], block: npt.NDArray[np.uint64]
-    ) -> npt.NDArray[np.uint64]:
+    def _permuted(self, hashes: npt.NDArray[Any], block: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """Return ``a_k * h + b_k`` (wrapping) for every permutation k and hash h, in ``block``."""
         values = block[:, : hashes.size]
         np.multiply(self.a[:, None], hashes[None, :], out=values)
@@ -117,7 +134,7 @@ class MinHasher:
         Returns:
             (len(texts), num_perm) uint32.
         """
-        return self.sign(shingle([normalize_bytes(t) for t in texts], self.ngram, self.seed))
+        return self.sign(shingle(normalize_many(texts), self.ngram, self.seed))
 
     def check(self, signatures: npt.NDArray[np.uint32]) -> None:
         """Raise IncompatibleSignatureError unless ``signatures`` has this hasher's width."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from dedup.config import DedupConfig
 from dedup.errors import IncompatibleSignatureError
@@ -16,7 +16,9 @@ _SIGNATURE_PARAMS = ("num_perm", "seed", "ngram")
 # Parameters that decide which paragraphs are shingled on characters, and how. A store made
 # before they existed shingled every paragraph on words: it reads as char_ngram=None.
 _SHINGLING_PARAMS = ("char_ngram", "min_containment_shingles")
-_BEFORE_CHARACTERS = {"char_ngram": None}
+# A store made before the signature scheme was recorded signed with multiply_shift
+# (dedup.sketch.minhash): it keeps signing so, whatever scheme a new store would get.
+_BEFORE = {"char_ngram": None, "signature_scheme": "multiply_shift"}
 
 
 def config_settings(config: DedupConfig) -> dict[str, str]:
@@ -25,16 +27,23 @@ def config_settings(config: DedupConfig) -> dict[str, str]:
 
 
 def stored_config(store: Store) -> DedupConfig | None:
-    """The config ``store`` records (a store from before character shingles reads as
-    ``char_ngram=None``), or None when it records none yet."""
+    """The config ``store`` records, or None when it records none yet.
+
+    A store from before character shingles reads as ``char_ngram=None``, and one from before
+    the signature scheme was recorded as ``signature_scheme="multiply_shift"``.
+    """
     saved = store.settings().get("config")
     if saved is None:
         return None
-    return DedupConfig(**{**_BEFORE_CHARACTERS, **json.loads(saved)})
+    return DedupConfig(**{**_BEFORE, **json.loads(saved)})
 
 
 def settle_config(store: Store, config: DedupConfig | None) -> DedupConfig:
-    """Use the store's config, or record the given one in a new store; refuse a mismatch."""
+    """Use the store's config, or record the given one in a new store; refuse a mismatch.
+
+    The signature scheme is always the store's: it is not a tuning, and signing with the one
+    the stored signatures were made with keeps a store from before issue 10 working.
+    """
     stored = stored_config(store)
     if stored is None:
         config = config or DedupConfig()
@@ -42,6 +51,8 @@ def settle_config(store: Store, config: DedupConfig | None) -> DedupConfig:
         return config
     if config is None:
         return stored
+    if config.signature_scheme != stored.signature_scheme:
+        config = replace(config, signature_scheme=stored.signature_scheme)
     for name in _SIGNATURE_PARAMS:
         if getattr(config, name) != getattr(stored, name):
             raise IncompatibleSignatureError(

@@ -4,13 +4,12 @@ for short paragraphs; both hashed to 32 bits."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
-import xxhash
 
 from dedup.arrays.kernels import fmix64, sorted_unique
+from dedup.arrays.xxh32 import split_words, xxh32_words
 
 __all__ = ["Shingles", "char_shingle", "shingle"]
 
@@ -64,11 +63,12 @@ class Shingles:
 def shingle(normalized: Sequence[bytes | list[bytes]], ngram: int, seed: int = 0) -> Shingles:
     """Hash the word ``ngram``-grams of each paragraph, vectorised over the whole batch.
 
-    Each word is hashed once with ``xxh32`` (the loop over words runs in C through ``map``); the
-    n-gram hashes are then combined from the word hashes with numpy, with no Python loop per
-    shingle: a weighted sum of the word hashes, seeded and finished with murmur3's finaliser.
-    A paragraph of fewer than ``ngram`` words is one shingle of all its words; a paragraph
-    without words has no shingles.
+    Each word is hashed once with ``xxh32`` (vectorised over the batch's words by
+    :func:`dedup.arrays.xxh32.xxh32_words`); the n-gram hashes are then combined from the word
+    hashes with numpy, with no Python loop per shingle: a weighted sum of the word hashes,
+    seeded and finished with murmur3's finaliser. A paragraph of fewer than ``ngram`` words is
+    one shingle of all its words; a paragraph without words has no shingles. The words are the
+    runs ``bytes.split()`` gives, whichever ASCII whitespace separates them.
 
     Args:
         normalized: normalised paragraphs, each as bytes with words separated by single
@@ -84,11 +84,16 @@ def shingle(normalized: Sequence[bytes | list[bytes]], ngram: int, seed: int = 0
         >>> bool(np.isin(batch.of(0), batch.of(1)).all())
         True
     """
-    words = [text.split() if isinstance(text, bytes) else text for text in normalized]
-    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-    # xxh32 of every word, looped in C by map(); the seed enters when the n-gram is mixed below.
-    flat = list(chain.from_iterable(words))
-    word_hashes = np.fromiter(map(xxhash.xxh32_intdigest, flat), dtype=np.uint64, count=len(flat))
+    texts = [text if isinstance(text, bytes) else b" ".join(text) for text in normalized]
+    # One buffer for the batch, a space between paragraphs: its words are found and hashed
+    # with xxh32 by numpy, with no Python object per word; the seed enters when the n-gram is
+    # mixed below.
+    buffer, word_starts, word_lengths = split_words(b" ".join(texts))
+    word_hashes = xxh32_words(buffer, word_starts, word_lengths).astype(np.uint64)
+    sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    first_byte = np.cumsum(sizes + 1) - (sizes + 1)
+    first_word = np.searchsorted(word_starts, first_byte)
+    lengths = np.diff(first_word, append=word_starts.size)
     ends = np.cumsum(lengths)
     starts = ends - lengths
 
@@ -101,8 +106,10 @@ def shingle(normalized: Sequence[bytes | list[bytes]], ngram: int, seed: int = 0
     window += np.uint64(ngram) * _POSITION[64]
     full = np.maximum(lengths - ngram + 1, 0)
     owner = np.repeat(np.arange(lengths.size, dtype=np.int64), full)
-    first = np.cumsum(full) - full
-    positions = starts[owner] + (np.arange(owner.size, dtype=np.int64) - first[owner])
+    starting = np.ones(n_words, dtype=bool)
+    for k in range(1, ngram):  # the last ngram - 1 words of a paragraph start no full window
+        starting[(ends - k)[lengths >= k]] = False
+    positions = np.flatnonzero(starting)
     combined = [window[positions]]
     owners = [owner]
 
@@ -120,10 +127,15 @@ def shingle(normalized: Sequence[bytes | list[bytes]], ngram: int, seed: int = 0
 
     # Distinct shingles per paragraph: sort (paragraph, hash) pairs packed in one uint64.
     packed = sorted_unique((np.concatenate(owners).astype(np.uint64) << _U32) | mixed)
-    paragraph_of = (packed >> _U32).astype(np.int64)
-    offsets = np.zeros(lengths.size + 1, dtype=np.int64)
-    np.cumsum(np.bincount(paragraph_of, minlength=lengths.size), out=offsets[1:])
-    return Shingles((packed & np.uint64(0xFFFFFFFF)).astype(np.uint32), offsets)
+    return Shingles(
+        (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32), _offsets(packed, lengths.size)
+    )
+
+
+def _offsets(packed: npt.NDArray[np.uint64], count: int) -> npt.NDArray[np.int64]:
+    """Return where each paragraph's pairs start in sorted (paragraph << 32 | hash) pairs."""
+    firsts = np.arange(count + 1, dtype=np.uint64) << _U32
+    return np.searchsorted(packed, firsts).astype(np.int64)
 
 
 def char_shingle(
@@ -195,7 +207,6 @@ def char_shingle(
         combined += word.astype(np.uint64) * _WORD_SALT
     mixed = fmix64(combined ^ np.uint64(seed & 0xFFFFFFFFFFFFFFFF)) >> _U32
     packed = sorted_unique((owner.astype(np.uint64) << _U32) | mixed)
-    paragraph_of = (packed >> _U32).astype(np.int64)
-    offsets = np.zeros(lengths.size + 1, dtype=np.int64)
-    np.cumsum(np.bincount(paragraph_of, minlength=lengths.size), out=offsets[1:])
-    return Shingles((packed & np.uint64(0xFFFFFFFF)).astype(np.uint32), offsets)
+    return Shingles(
+        (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32), _offsets(packed, lengths.size)
+    )
