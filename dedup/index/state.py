@@ -25,6 +25,7 @@ from dedup.config import DedupConfig
 from dedup.sketch.fingerprint import Fingerprints
 from dedup.sketch.lsh import LSHIndex
 from dedup.sketch.match import Match, score_pairs
+from dedup.sketch.pruning import best_candidates
 
 __all__ = ["DocSlot", "IndexState", "pick_best"]
 
@@ -265,6 +266,11 @@ def pick_best(
     a strictly better one comes. ``cluster_of(candidate)`` names its cluster."""
     if pairs.size == 0:
         return
+    # Only the pairs that may be their row's best are scored: the rest cannot change it.
+    candidates = best_candidates(
+        prints.signatures, prints.counts, pairs, config, others=sigs, other_counts=counts
+    )
+    pairs = pairs[candidates]
     scores = score_pairs(
         prints.signatures, prints.counts, pairs, config, others=sigs, other_counts=counts
     )
