@@ -61,11 +61,13 @@ def best_candidates(
     num_perm = signatures.shape[1]
     if n < MIN_PAIRS:
         return np.arange(n, dtype=np.int64)
-    rows, cols = pairs[:, 0], pairs[:, 1]
+    query_rows, rows = _compact(pairs[:, 0], signatures.shape[0])
+    other_rows, cols = _compact(pairs[:, 1], others.shape[0])
     edges = [*range(0, num_perm, _BLOCK), num_perm]
-    # Block-major copies: a block's columns of every signature, contiguous.
-    query_blocks = [np.ascontiguousarray(signatures[:, a:b]) for a, b in pairwise(edges)]
-    other_blocks = [np.ascontiguousarray(others[:, a:b]) for a, b in pairwise(edges)]
+    # Block-major copies of the signatures the pairs name: a block's columns, contiguous.
+    query_blocks = [np.ascontiguousarray(signatures[query_rows, a:b]) for a, b in pairwise(edges)]
+    other_blocks = [np.ascontiguousarray(others[other_rows, a:b]) for a, b in pairwise(edges)]
+    counts, other_counts = counts[query_rows], other_counts[other_rows]
     first = np.empty(n, dtype=np.int64)
     for low in range(0, n, _CHUNK):
         part = slice(low, low + _CHUNK)
@@ -73,13 +75,12 @@ def best_candidates(
     need = np.maximum(
         _rule_needs(counts, other_counts, rows, cols, num_perm=num_perm, config=config),
         _best_so_far(
-            signatures,
-            counts,
-            pairs,
             first,
+            rows,
+            cols,
+            blocks=(query_blocks, other_blocks),
+            counts=(counts, other_counts),
             config=config,
-            others=others,
-            other_counts=other_counts,
         )[rows],
     )
     kept: list[npt.NDArray[np.int64]] = []
@@ -94,6 +95,18 @@ def best_candidates(
             agree += _agreements(query_blocks[block], other_blocks[block], rows[index], cols[index])
         kept.append(index[agree >= wanted])
     return np.concatenate(kept)
+
+
+def _compact(
+    index: npt.NDArray[np.int64], size: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The rows of ``size`` that ``index`` names, ascending, and ``index`` renumbered into
+    them: only those rows are copied, however large the index (a mark, rather than a sort)."""
+    mark = np.zeros(size, dtype=bool)
+    mark[index] = True
+    used = np.flatnonzero(mark)
+    number = np.cumsum(mark, dtype=np.int64) - 1
+    return used, number[index]
 
 
 def _agreements(
@@ -149,29 +162,30 @@ def _rule_needs(
 
 
 def _best_so_far(
-    signatures: npt.NDArray[np.uint32],
-    counts: npt.NDArray[np.int64],
-    pairs: npt.NDArray[np.int64],
     first: npt.NDArray[np.int64],
+    rows: npt.NDArray[np.int64],
+    cols: npt.NDArray[np.int64],
     *,
+    blocks: tuple[list[npt.NDArray[np.uint32]], list[npt.NDArray[np.uint32]]],
+    counts: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
     config: DedupConfig,
-    others: npt.NDArray[np.uint32],
-    other_counts: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.int64]:
-    """(n,) int64 per query row: the agreements of one matched pair of it (0 if that pair
-    does not match), the pair agreeing most in the first block, compared whole."""
-    rows = pairs[:, 0]
-    size = signatures.shape[0]
+    """Per query row (``len(counts[0])``): the agreements of one matched pair of it (0 if
+    that pair does not match), the pair agreeing most in the first block, compared whole."""
+    size = counts[0].size
     top = np.full(size, -1, dtype=np.int64)
     np.maximum.at(top, rows, first)
     ties = np.flatnonzero(first == top[rows])
-    pick = np.full(size, pairs.shape[0], dtype=np.int64)
+    pick = np.full(size, rows.size, dtype=np.int64)
     np.minimum.at(pick, rows[ties], ties)
-    chosen = pairs[pick[pick < pairs.shape[0]]]
-    agree = np.count_nonzero(signatures[chosen[:, 0]] == others[chosen[:, 1]], axis=1)
-    _, matched = match_rule(
-        agree / signatures.shape[1], counts[chosen[:, 0]], other_counts[chosen[:, 1]], config
+    chosen = pick[pick < rows.size]
+    row, col = rows[chosen], cols[chosen]
+    agree = sum(
+        (_agreements(q, o, row, col) for q, o in zip(*blocks, strict=True)),
+        start=np.zeros(chosen.size, dtype=np.int64),
     )
+    num_perm = sum(block.shape[1] for block in blocks[0])
+    _, matched = match_rule(agree / num_perm, counts[0][row], counts[1][col], config)
     best = np.zeros(size, dtype=np.int64)
-    best[chosen[matched, 0]] = agree[matched]
+    best[row[matched]] = agree[matched]
     return best
