@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from dedup.batch.reader import Batch, PageLike, Progress, read_batch
@@ -94,10 +94,24 @@ def match_while_loading(
     Returns:
         The matches; the caller closes the index (after an error too: it may be loaded).
     """
+    loading: list[Future[Index]] = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dedup-load") as pool:
-        loading = pool.submit(load)
-        batch = read_batch(pages, config, jobs=jobs, progress=progress, split=split, known=known)
-        index = loading.result()
+
+        def start() -> None:  # once the workers are forked: forking beside a thread is unsafe
+            loading.append(pool.submit(load))
+
+        batch = read_batch(
+            pages,
+            config,
+            jobs=jobs,
+            progress=progress,
+            split=split,
+            known=known,
+            on_started=start,
+        )
+        if not loading:  # no worker started: load after reading
+            start()
+        index = loading[0].result()
     if index.config != config:
         raise ConfigError(
             f"the index was loaded with {index.config}, but the pages were read with {config}"
