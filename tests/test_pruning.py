@@ -108,12 +108,12 @@ def test_rule_needs_is_the_fewest_agreements_that_match(
 
 def test_index_match_is_the_same_with_and_without_pruning() -> None:
     """A generated crawl matched against an index of another: identical answers whether the
-    candidates are pruned (forced on) or all scored (forced off)."""
+    candidates are pruned (forced on, rows matched in blocks of 7) or all scored at once."""
     pages = [(page.id, page.text) for page in generate(120, seed=3)]
     index = Index()
     index.add_many([(doc, text, None) for doc, text in pages[:80]])
     texts = [text for _, text in pages[80:]]
-    with patch("dedup.sketch.pruning.MIN_PAIRS", 0):
+    with patch("dedup.sketch.pruning.MIN_PAIRS", 0), patch("dedup.index.state._QUERIES", 7):
         pruned = index.match_many(texts)
     with patch("dedup.sketch.pruning.MIN_PAIRS", 1 << 62):
         whole = index.match_many(texts)

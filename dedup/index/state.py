@@ -29,6 +29,9 @@ from dedup.sketch.pruning import best_candidates
 
 __all__ = ["DocSlot", "IndexState", "pick_best"]
 
+# Rows matched per block in IndexState.best_matches.
+_QUERIES = 4096
+
 
 @dataclass(frozen=True, slots=True)
 class DocSlot:
@@ -85,8 +88,11 @@ class IndexState:
                 found[row] = Match(self.cluster_id(entry), 1.0, 1.0)
             elif prints.counts[row] != 0:
                 fuzzy.append(row)
-        if fuzzy:
-            wanted = np.asarray(fuzzy, dtype=np.int64)
+        rows = np.asarray(fuzzy, dtype=np.int64)
+        for low in range(0, rows.size, _QUERIES):
+            # A block of rows at a time: their candidates (often hundreds a row) fit in memory
+            # that is reused from block to block, rather than fresh pages for millions of pairs.
+            wanted = rows[low : low + _QUERIES]
             query, entries = self.lsh.query_many(prints.signatures[wanted])
             pick_best(
                 found,
