@@ -48,22 +48,31 @@ def add_command(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Match the inputs against the store in ``--data`` and write one line per paragraph."""
     from dedup.index.index import Index  # noqa: PLC0415 - loaded when the command runs
-    from dedup.index.matching import match_crawl  # noqa: PLC0415
+    from dedup.index.matching import match_while_loading  # noqa: PLC0415
     from dedup.io.output import atomic_output, match_lines  # noqa: PLC0415
+    from dedup.stores.settings import settle_config  # noqa: PLC0415
     from dedup.stores.sqlite import SQLiteStore  # noqa: PLC0415
 
     path, store_files = existing_store(args.data)
     check_overwrite(args.output, args.inputs, store_files)
     reader = one_pass_reader(args)
-    index = Index(config_from(args), SQLiteStore(path, read_only=True))
+    store = SQLiteStore(path, read_only=True)
     try:
+        config = settle_config(store, config_from(args))
+        # The store is loaded into an index in a thread while the crawl is read.
         with progress(args, "matching") as step:
             pages = ((page.id, page.text) for page in reader)
-            found = match_crawl(
-                pages, index, jobs=args.jobs, progress=step, split=getattr(args, "split", "blank")
+            found = match_while_loading(
+                pages,
+                lambda: Index(config, store),
+                config,
+                known=store.keys(),
+                jobs=args.jobs,
+                progress=step,
+                split=getattr(args, "split", "blank"),
             )
     finally:
-        index.close()
+        store.close()  # the index reads through it, and is not used afterwards
     report_skipped(reader)
     with atomic_output(args.output) as stream:
         for chunk in match_lines(found):

@@ -25,8 +25,12 @@ from dedup.config import DedupConfig
 from dedup.sketch.fingerprint import Fingerprints
 from dedup.sketch.lsh import LSHIndex
 from dedup.sketch.match import Match, score_pairs
+from dedup.sketch.pruning import best_candidates
 
 __all__ = ["DocSlot", "IndexState", "pick_best"]
+
+# Rows matched per block in IndexState.best_matches.
+_QUERIES = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +88,11 @@ class IndexState:
                 found[row] = Match(self.cluster_id(entry), 1.0, 1.0)
             elif prints.counts[row] != 0:
                 fuzzy.append(row)
-        if fuzzy:
-            wanted = np.asarray(fuzzy, dtype=np.int64)
+        rows = np.asarray(fuzzy, dtype=np.int64)
+        for low in range(0, rows.size, _QUERIES):
+            # A block of rows at a time: their candidates (often hundreds a row) fit in memory
+            # that is reused from block to block, rather than fresh pages for millions of pairs.
+            wanted = rows[low : low + _QUERIES]
             query, entries = self.lsh.query_many(prints.signatures[wanted])
             pick_best(
                 found,
@@ -265,6 +272,11 @@ def pick_best(
     a strictly better one comes. ``cluster_of(candidate)`` names its cluster."""
     if pairs.size == 0:
         return
+    # Only the pairs that may be their row's best are scored: the rest cannot change it.
+    candidates = best_candidates(
+        prints.signatures, prints.counts, pairs, config, others=sigs, other_counts=counts
+    )
+    pairs = pairs[candidates]
     scores = score_pairs(
         prints.signatures, prints.counts, pairs, config, others=sigs, other_counts=counts
     )

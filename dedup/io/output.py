@@ -267,14 +267,19 @@ def match_lines(found: CrawlMatches) -> Iterator[bytes]:
                 match.cluster, match.similarity, match.containment, summary.docs, summary.text
             )
         suffixes.append(b',"match":%b}\n' % dumps(record).rstrip(b"\n"))
-    rows = zip(
-        batch.para_doc.tolist(),
-        batch.para_num.tolist(),
-        batch.distinct.of_raw[batch.para_raw].tolist(),
-        strict=True,
-    )
-    while chunk := [
-        b"%b%d%b" % (prefixes[doc], para, suffixes[row])
-        for doc, para, row in itertools.islice(rows, _CHUNK)
-    ]:
-        yield b"".join(chunk)
+    # Every part of a line is encoded once (paragraph numbers too): a line is three parts
+    # joined, not a formatted string.
+    numbers = [b"%d" % n for n in range(int(batch.para_num.max(initial=-1)) + 1)]
+    rows = batch.distinct.of_raw[batch.para_raw]
+    for low in range(0, rows.size, _CHUNK):
+        part = slice(low, low + _CHUNK)
+        yield b"".join(
+            itertools.chain.from_iterable(
+                zip(
+                    map(prefixes.__getitem__, batch.para_doc[part].tolist()),
+                    map(numbers.__getitem__, batch.para_num[part].tolist()),
+                    map(suffixes.__getitem__, rows[part].tolist()),
+                    strict=True,
+                )
+            )
+        )

@@ -129,6 +129,8 @@ class _BandJoin:
 
 
 _LOW = np.uint64(0xFFFFFFFF)
+# Queries looked up per block in LSHIndex.query_many.
+_QUERIES = 512
 
 
 def _pack(records: npt.NDArray[np.uint32], ids: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint64]:
@@ -287,8 +289,24 @@ class LSHIndex:
             signatures: (n_queries, num_perm) uint32.
 
         Returns:
-            Two aligned (n_pairs,) int64 arrays: the query row and the candidate id.
+            Two aligned (n_pairs,) int64 arrays: the query row and the candidate id, sorted.
         """
+        if signatures.shape[0] <= _QUERIES:
+            return self._query_block(signatures)
+        # A block of queries at a time: the arrays of a block (some ten times as many slots
+        # as pairs) stay small enough to be reused from cache rather than faulted in afresh
+        # (20k queries, 5M pairs in a fresh process: 1.6 s whole, 0.65 s in blocks of 512).
+        rows, ids = [], []
+        for low in range(0, signatures.shape[0], _QUERIES):
+            block_rows, block_ids = self._query_block(signatures[low : low + _QUERIES])
+            rows.append(block_rows + low)
+            ids.append(block_ids)
+        return np.concatenate(rows), np.concatenate(ids)
+
+    def _query_block(
+        self, signatures: npt.NDArray[np.uint32]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """:meth:`query_many` of one block of queries."""
         records = self.record_keys(signatures)
         flat = records.reshape(-1)
         packed = self._packed

@@ -11,7 +11,7 @@ import numpy.typing as npt
 from dedup.config import DedupConfig
 from dedup.sketch.minhash import containment_estimate
 
-__all__ = ["Match", "Scores", "score_pairs"]
+__all__ = ["Match", "Scores", "match_rule", "score_pairs"]
 
 # Candidate pairs compared per vectorised step. The two (chunk, num_perm) gathers stay near
 # 2 MiB each, which malloc keeps reusing: with 32k pairs (16 MiB), every step faulted fresh
@@ -105,7 +105,33 @@ def score_pairs(
     else:
         for low in chunks:
             compare(low)
-    count_a, count_b = counts[pairs[:, 0]], second_counts[pairs[:, 1]]
+    containment, matched = match_rule(
+        similarity, counts[pairs[:, 0]], second_counts[pairs[:, 1]], config
+    )
+    return Scores(similarity, containment, matched)
+
+
+def match_rule(
+    similarity: npt.NDArray[np.float64],
+    count_a: npt.NDArray[np.int64],
+    count_b: npt.NDArray[np.int64],
+    config: DedupConfig,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Apply the rule of :func:`score_pairs` to estimated similarities.
+
+    The answer never turns from matched to unmatched as ``similarity`` grows (the counts
+    fixed): every test is a lower bound on the similarity or on the containment, which grows
+    with it. :mod:`dedup.sketch.pruning` relies on this.
+
+    Args:
+        similarity: (n_pairs,) float64 estimated Jaccard.
+        count_a: (n_pairs,) int64 shingle counts of the first paragraphs (negative: characters).
+        count_b: (n_pairs,) int64 shingle counts of the second.
+        config: thresholds.
+
+    Returns:
+        The (n_pairs,) float64 containment estimates and the (n_pairs,) bool match flags.
+    """
     size_a, size_b = np.abs(count_a), np.abs(count_b)
     containment = containment_estimate(similarity, size_a, size_b)
     smaller = np.minimum(size_a, size_b)
@@ -130,4 +156,4 @@ def score_pairs(
         matched |= chars & ((similarity >= short_bar) | close)
     # Paragraphs without words have no shingles and match only exactly, never by estimate; a
     # paragraph shingled on words and one shingled on characters match only exactly too.
-    return Scores(similarity, containment, matched)
+    return containment, matched

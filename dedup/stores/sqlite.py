@@ -156,6 +156,10 @@ class SQLiteStore:
             [_unsigned(r[0]) for r in rows], [r[1] for r in rows], [r[2] for r in rows]
         )
 
+    def keys(self) -> set[int]:
+        """The exact keys of the stored entries (read without their signatures' use)."""
+        return {_unsigned(row[0]) for row in self._db.execute("SELECT key FROM entries")}
+
     def skeleton(self) -> Skeleton:
         db = self._db
         docs = db.execute(
