@@ -8,6 +8,7 @@ committed on, and the store stays consistent (``dedup store check``) after every
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from test_shared_store import (
 )
 
 import dedup
+from bench.corpus import generate
 from bench.redis_server import RedisServer, find_redis_server
 from dedup.cli import main
 from dedup.errors import ConfigError, StoreError, WriteConflictError
@@ -331,3 +333,43 @@ def test_an_unreachable_server_is_a_store_error_and_the_replica_recovers(
         assert replica(own.url()).stats() == dedup.Stats(2, 2, 0, 2)
         index.close()
         assert_consistent(own.url())
+
+
+def test_daily_crawl_on_redis_equals_sqlite(
+    server: RedisServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`dedup index add` and `dedup match` take --store redis://… as `index build` does, and
+    give the SQLite store's answers: the same match lines, byte for byte, and the same
+    clusters; a prefix that holds no index is refused, not created."""
+    pages = [(p.id, p.text) for p in generate(60, seed=4)]
+
+    def jsonl(name: str, chunk: list[tuple[str, str]]) -> str:
+        path = tmp_path / name
+        path.write_text("".join(json.dumps({"id": d, "text": t}) + "\n" for d, t in chunk))
+        return str(path)
+
+    first, daily = jsonl("a.jsonl", pages[:30]), jsonl("b.jsonl", pages[30:45])
+    probe = jsonl("c.jsonl", pages[45:] + pages[:3])
+    url, data = fresh_url(server), str(tmp_path / "data")
+    for where in (["--store", url], ["--data", data]):
+        assert main(["index", "build", first, *where, "-q", "--jobs", "1"]) == 0
+        assert main(["index", "add", daily, *where, "-q", "--jobs", "1"]) == 0
+        out = tmp_path / f"match-{where[0][2:]}.jsonl"
+        assert main(["match", probe, *where, "-o", str(out), "-q", "--jobs", "1"]) == 0
+    on_redis, on_sqlite = (tmp_path / "match-store.jsonl"), (tmp_path / "match-data.jsonl")
+    assert on_redis.read_bytes() == on_sqlite.read_bytes()
+    assert any(json.loads(line)["match"] for line in on_redis.read_text().splitlines())
+    redis_index, sqlite_index = replica(url), dedup.Index.open(data)
+    try:
+        for doc_id, _ in pages[:45]:
+            assert redis_index.get(doc_id).paragraphs == sqlite_index.get(doc_id).paragraphs
+    finally:
+        redis_index.close()
+        sqlite_index.close()
+    assert_consistent(url)
+    capsys.readouterr()
+    empty = fresh_url(server)
+    assert main(["match", probe, "--store", empty, "-o", str(tmp_path / "x.jsonl"), "-q"]) == 2
+    assert "no index is stored under this prefix" in capsys.readouterr().err
+    assert main(["index", "add", daily, "--store", empty, "-q"]) == 2
+    assert not (tmp_path / "x.jsonl").exists()

@@ -50,10 +50,11 @@ def add_command(commands: Any) -> None:
         "core. The clusters and their ids are those the service would give when sent the\n"
         "pages one by one, in input order; a page whose id is stored replaces it. A\n"
         "service running on the store sees the pages at its next request.",
-        epilog="Example: dedup index add today.jsonl --data ./dedup-data",
+        epilog="Examples: dedup index add today.jsonl --data ./dedup-data\n"
+        "          dedup index add today.jsonl --store redis://127.0.0.1:6379/0",
     )
     add_input_options(add)
-    add.add_argument("--data", required=True, metavar="DIR", help="the store directory")
+    add_store_options(add)
     add.set_defaults(handler=run_add, outputs=("data",))
 
 
@@ -82,14 +83,13 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    """Append the inputs to the store in ``--data``."""
+    """Append the inputs to the store that ``--store`` (or ``--data``) names."""
     from dedup.index.append import add_pages  # noqa: PLC0415 - loaded when the command runs
-    from dedup.stores.sqlite import SQLiteStore  # noqa: PLC0415
 
-    path, _ = existing_store(args.data)
-    reader = one_pass_reader(args)
-    store = SQLiteStore(path)
+    where = store_from(args)
+    store, _ = existing_store(where, read_only=False)
     try:
+        reader = one_pass_reader(args)
         with progress(args, "adding") as step:
             pages = ((page.id, page.text) for page in reader)
             added = add_pages(
@@ -107,7 +107,7 @@ def run_add(args: argparse.Namespace) -> int:
         totals = added.totals
         print(
             f"added {added.pages} pages ({added.replaced} replacing stored ones), "
-            f"{added.paragraphs} paragraphs, {added.new_clusters} new clusters; {args.data} "
+            f"{added.paragraphs} paragraphs, {added.new_clusters} new clusters; {where} "
             f"holds {totals.documents} documents, {totals.paragraphs} paragraphs "
             f"({totals.clusters} clusters of repeats, {totals.singletons} single paragraphs)"
         )

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dedup.cli.options import (
     EXIT_OK,
     add_input_options,
+    add_store_options,
     config_from,
     existing_store,
     one_pass_reader,
     report_skipped,
+    store_from,
 )
 from dedup.cli.outputs import check_overwrite
 from dedup.cli.progress import progress
+
+if TYPE_CHECKING:
+    from dedup.text.paragraphs import SplitMode
 
 __all__ = ["add_command", "run"]
 
@@ -27,13 +32,12 @@ def add_command(commands: Any) -> None:
         help="match a crawl against an index store, read-only",
         description="Write, for every paragraph of the inputs, the stored cluster it matches\n"
         "(with similarity and containment) or null: the batch form of POST /v1/match.\n"
-        "The store is opened read-only; a service may run on it meanwhile.",
-        epilog="Example: dedup match today.jsonl --data ./dedup-data -o matches.jsonl",
+        "The store is only read, never written; a service may run on it meanwhile.",
+        epilog="Examples: dedup match today.jsonl --data ./dedup-data -o matches.jsonl\n"
+        "          dedup match today.jsonl --store redis://127.0.0.1:6379/0 -o matches.jsonl",
     )
     add_input_options(parser)
-    parser.add_argument(
-        "--data", required=True, metavar="DIR", help="the store directory (read, never written)"
-    )
+    add_store_options(parser)
     parser.add_argument(
         "-o",
         "--output",
@@ -46,31 +50,36 @@ def add_command(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Match the inputs against the store in ``--data`` and write one line per paragraph."""
+    """Match the inputs against the store ``--store`` (or ``--data``) names; one line per
+    paragraph."""
     from dedup.index.index import Index  # noqa: PLC0415 - loaded when the command runs
-    from dedup.index.matching import match_while_loading  # noqa: PLC0415
+    from dedup.index.matching import match_crawl, match_while_loading  # noqa: PLC0415
     from dedup.io.output import atomic_output, match_lines  # noqa: PLC0415
     from dedup.stores.settings import settle_config  # noqa: PLC0415
     from dedup.stores.sqlite import SQLiteStore  # noqa: PLC0415
 
-    path, store_files = existing_store(args.data)
-    check_overwrite(args.output, args.inputs, store_files)
-    reader = one_pass_reader(args)
-    store = SQLiteStore(path, read_only=True)
+    store, store_files = existing_store(store_from(args), read_only=True)
     try:
+        check_overwrite(args.output, args.inputs, store_files)
+        reader = one_pass_reader(args)
         config = settle_config(store, config_from(args))
-        # The store is loaded into an index in a thread while the crawl is read.
+        split: SplitMode = getattr(args, "split", "blank")
         with progress(args, "matching") as step:
             pages = ((page.id, page.text) for page in reader)
-            found = match_while_loading(
-                pages,
-                lambda: Index(config, store),
-                config,
-                known=store.keys(),
-                jobs=args.jobs,
-                progress=step,
-                split=getattr(args, "split", "blank"),
-            )
+            if isinstance(store, SQLiteStore):
+                # The store is loaded into an index in a thread while the crawl is read.
+                found = match_while_loading(
+                    pages,
+                    lambda: Index(config, store),
+                    config,
+                    known=store.keys(),
+                    jobs=args.jobs,
+                    progress=step,
+                    split=split,
+                )
+            else:  # a Redis store is loaded first: its reads hold the GIL
+                index = Index(config, store)
+                found = match_crawl(pages, index, jobs=args.jobs, progress=step, split=split)
     finally:
         store.close()  # the index reads through it, and is not used afterwards
     report_skipped(reader)

@@ -16,6 +16,7 @@ from dedup.errors import DedupError, StoreError
 if TYPE_CHECKING:
     from dedup.batch.result import Clustering
     from dedup.io.sources import PageReader
+    from dedup.stores.store import Store
     from dedup.text.paragraphs import SplitMode
 
 __all__ = [
@@ -268,21 +269,38 @@ def report_skipped(reader: PageReader) -> None:
         warn(f"note: {line}")
 
 
-def existing_store(data: str) -> tuple[str, list[str]]:
-    """Return the store file in the directory ``data`` and every file the store keeps there.
+def existing_store(where: str, *, read_only: bool) -> tuple[Store, list[str]]:
+    """Open the index store that ``--store`` or ``--data`` names, which must hold an index.
+
+    Returns:
+        The store, and every file it keeps (none for Redis), which no output may overwrite.
 
     Raises:
-        StoreError: ``data`` holds no store.
+        StoreError: the store holds no index (or cannot be reached).
+        ConfigError: the location cannot be parsed, or Redis needs the ``redis`` extra.
     """
-    from dedup.index.index import STORE_FILE  # noqa: PLC0415 - loaded when a command runs
+    from dedup.stores.settings import stored_config  # noqa: PLC0415 - loaded when a command runs
+    from dedup.stores.sqlite import SQLiteStore  # noqa: PLC0415
+    from dedup.stores.url import open_store, parse_store  # noqa: PLC0415
 
-    path = os.path.join(data, STORE_FILE)
-    if not os.path.isfile(path):
-        raise StoreError(
-            f"{data}: no index store here ({STORE_FILE}); check --data, or create one with "
-            "'dedup index build'"
-        )
-    return path, [path, *(path + suffix for suffix in ("-wal", "-shm", ".lock"))]
+    build = "create one with 'dedup index build'"
+    location = parse_store(where)
+    if location.kind == "sqlite":
+        path = location.target
+        if not os.path.isfile(path):
+            raise StoreError(f"{where}: no index store here ({path}); check the path, or {build}")
+        files = [path, *(path + suffix for suffix in ("-wal", "-shm", ".lock"))]
+        return SQLiteStore(path, read_only=read_only), files
+    store = open_store(location)
+    try:
+        empty = stored_config(store) is None
+    except BaseException:
+        store.close()
+        raise
+    if empty:
+        store.close()
+        raise StoreError(f"{location}: no index is stored under this prefix yet; {build}")
+    return store, []
 
 
 def positive_int(text: str) -> int:
