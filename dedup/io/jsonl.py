@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from typing import IO
 
 import orjson
 
@@ -11,7 +13,7 @@ from dedup.errors import InputError
 from dedup.io.extract import RawHtml
 from dedup.io.page import Page
 
-__all__ = ["SKIP_HINT", "not_utf8", "parse_line", "unreadable"]
+__all__ = ["SKIP_HINT", "not_utf8", "parse_line", "read_lines", "unreadable"]
 
 SKIP_HINT = "fix the line or pass --skip-bad to skip it"
 # Lone surrogates can only come from JSON escapes such as "\ud800"; they cannot be encoded as
@@ -65,6 +67,35 @@ def parse_line(raw: bytes, source: str, line: int, *, html: bool = False) -> Pag
     if body == "html":
         return RawHtml(fields[0], fields[1], None, record, source, line)
     return Page(fields[0], fields[1], record, source, line)
+
+
+# Bytes asked of the stream at a time: iterating a file reads a 50 KB line through its 8 KB
+# buffer in pieces, which took a tenth of the time of extracting the page.
+_BLOCK = 1 << 20
+
+
+def read_lines(stream: IO[bytes], block_size: int = _BLOCK) -> Iterator[bytes]:
+    """Yield the lines of ``stream``, each with its ``\\n`` (the last one may lack it), as
+    iterating a binary file does, reading blocks of up to ``block_size`` bytes.
+
+    A pipe or stdin is read as its bytes arrive, not a block at a time.
+    """
+    read = getattr(stream, "read1", stream.read)
+    pending: list[bytes] = []  # the start of a line that goes on past the block
+    while block := read(block_size):
+        start = 0
+        while (end := block.find(b"\n", start)) >= 0:
+            if pending:
+                pending.append(block[start : end + 1])
+                yield b"".join(pending)
+                pending = []
+            else:
+                yield block[start : end + 1]
+            start = end + 1
+        if start < len(block):
+            pending.append(block[start:] if start else block)
+    if pending:
+        yield b"".join(pending)
 
 
 _REFUSED = object()
