@@ -25,6 +25,8 @@ _INLINE = 2 * _CHUNK
 # HTML pages extracted here before the workers are started: they start (about 0.05-0.2 s,
 # importing the parser) while this process extracts the rest of the first _INLINE pages.
 _WARM = _CHUNK // 2
+# Chunks per worker sent ahead of the one the consumer waits for.
+_AHEAD = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +169,7 @@ def _pooled(
                 waiting.append((pool.submit(_work_chunk, chunk, keep_html), chunk))
                 chunk = []
             waiting.append([item])
-        while len(waiting) > 2 * jobs or (waiting and _ready(waiting[0])):
+        while len(waiting) > _AHEAD * jobs or (waiting and _ready(waiting[0])):
             yield from _take(waiting.popleft())
     if chunk:
         waiting.append((pool.submit(_work_chunk, chunk, keep_html), chunk))
