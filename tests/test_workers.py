@@ -63,7 +63,7 @@ def test_a_bad_line_read_in_a_worker_names_its_file_and_line(write_jsonl: WriteJ
     """Without --skip-bad, the first bad line stops the pass with its file and line number,
     after the pages before it, when a worker read it too."""
     path = write_jsonl(_lines(bad_from=100))
-    read = []
+    read: list[str] = []
     with pytest.raises(InputError, match=r"pages\.jsonl:115: not valid JSON") as caught:
         read.extend(page.id for page in PageReader([str(path)], jobs=2))
     assert caught.value.line == 115
