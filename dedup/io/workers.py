@@ -20,11 +20,12 @@ __all__ = ["RawLine", "Refused", "extract_all", "read_line"]
 
 # Pages per task sent to a worker: enough to hide the pickling, few enough to keep order cheap.
 _CHUNK = 32
-# HTML pages extracted here before workers take over: fewer cost less than starting them.
-_INLINE = 2 * _CHUNK
-# HTML pages extracted here before the workers are started: they start (about 0.05-0.2 s,
-# importing the parser) while this process extracts the rest of the first _INLINE pages.
-_WARM = _CHUNK // 2
+# HTML pages extracted here before workers take over (about 30 ms of work): a smaller input
+# never starts them.
+_INLINE = _CHUNK
+# HTML pages extracted here before the workers are started: they start (forked, 10-20 ms;
+# from a fork server, 0.2-0.6 s) while this process extracts the rest of the first _INLINE.
+_WARM = _CHUNK // 4
 # Chunks per worker sent ahead of the one the consumer waits for.
 _AHEAD = 2
 
