@@ -146,8 +146,8 @@ def _start(jobs: int) -> ProcessPoolExecutor:
 def _context() -> BaseContext:
     """Fork when it is safe (a POSIX caller with no other threads): the workers start in a
     few milliseconds with the parser loaded, where a fork server blocked this process 0.2-0.3 s
-    and readied them in 0.4-0.6 s (on a loaded machine), a second per 1,000 pages. Otherwise
-    a fork server, safe beside threads, or spawn where there is none."""
+    and readied them in 0.4-0.6 s on a loaded machine, each pass: half a pass over 1,000 pages.
+    Otherwise a fork server, safe beside threads, or spawn where there is none."""
     methods = get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         return get_context("fork")
