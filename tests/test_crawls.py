@@ -215,7 +215,7 @@ def test_rendered_crawl_keeps_its_labels(tmp_path: Path) -> None:
     from bench.corpus import generate
     from bench.render import render_page, write_html_jsonl, write_warc
 
-    crawl = generate(100, 3)  # past the 64 pages read before workers start
+    crawl = generate(100, 3)  # past the pages read before workers start
     rendered = [render_page(page) for page in crawl]
     write_html_jsonl(rendered, tmp_path / "pages.jsonl")
     write_warc(rendered, tmp_path / "crawl.warc.gz")

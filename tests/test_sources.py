@@ -10,10 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dedup.errors import InputError
 from dedup.io.discovery import expand_inputs
-from dedup.io.jsonl import parse_line
+from dedup.io.jsonl import parse_line, read_lines
 from dedup.io.page import Page
 from dedup.io.sources import PageReader
 
@@ -208,3 +210,31 @@ def test_ten_megabyte_line_reads_in_linear_time(write_jsonl: WriteJsonl) -> None
     path = write_jsonl([{"id": "big", "text": text}])
     pages = read(str(path))
     assert pages[0].text == text
+
+
+@given(st.binary(max_size=200), st.integers(1, 16))
+def test_read_lines_splits_as_iterating_a_file_does(data: bytes, block_size: int) -> None:
+    """Reading lines in blocks gives the lines iterating the binary stream gives, whatever the
+    block size (lines longer than a block, a last line without a newline, blank lines)."""
+    data = data.replace(b"\x00", b"\n")  # many more line breaks than random bytes hold
+    assert list(read_lines(io.BytesIO(data), block_size)) == list(io.BytesIO(data))
+
+
+def test_big_integers_and_surrogates_on_html_lines(write_jsonl: WriteJsonl) -> None:
+    """An HTML line (read in a worker's way: parsed where it is extracted) keeps an integer
+    beyond 64 bits exact and refuses a lone surrogate in its "html" like a text line."""
+    path = write_jsonl(
+        [
+            b'{"id": "a", "html": "<p>x</p>", "n": 123456789012345678901234567890}',
+            b'{"id": "b", "html": "<p>\\ud800</p>"}',
+        ]
+    )
+    reader = PageReader([str(path)], skip_bad=True)
+    pages = list(reader)
+    assert [page.id for page in pages] == ["a"]
+    assert pages[0].record is not None
+    assert pages[0].record["n"] == 123456789012345678901234567890
+    assert pages[0].paths == ("body > p",)
+    assert reader.skipped == 1
+    assert "lone surrogate (U+D800)" in reader.first_skipped[0].reason
+    assert reader.first_skipped[0].line == 2

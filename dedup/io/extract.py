@@ -1,22 +1,14 @@
-"""Raw HTML pages to pages of paragraph blocks, in worker processes under ``--jobs``."""
+"""One raw HTML page to its paragraph blocks: decoded, parsed, cut."""
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, replace
-from multiprocessing import get_all_start_methods, get_context
+from dataclasses import dataclass
 
 from dedup.errors import InputError
 from dedup.io.charset import decode_html
 
-__all__ = ["Extracted", "RawHtml", "extract", "extract_all"]
+__all__ = ["Extracted", "RawHtml", "extract"]
 
-# Pages per task sent to a worker: enough to hide the pickling, few enough to keep order cheap.
-_CHUNK = 32
-# HTML pages extracted here before workers start: fewer cost less than starting them.
-_INLINE = 2 * _CHUNK
 # Bytes of a page's start that decide whether it is binary rather than HTML.
 _SNIFF = 4096
 
@@ -113,67 +105,3 @@ def extract(raw: RawHtml, keep_html: bool = False) -> Extracted:
         replaced,
         None,
     )
-
-
-def _extract_chunk(chunk: list[RawHtml], keep_html: bool) -> list[Extracted]:
-    # The page goes back without its HTML and record: the caller still holds them.
-    return [replace(extract(raw, keep_html), raw=_STRIPPED) for raw in chunk]
-
-
-_STRIPPED = RawHtml("", b"", None, None, "", None)
-_Waiting = tuple[Future[list[Extracted]], list[RawHtml]] | list[object]
-
-
-def extract_all(
-    pages: Iterable[RawHtml | object], *, jobs: int = 1, keep_html: bool = False
-) -> Iterator[Extracted | object]:
-    """Extract the :class:`RawHtml` among ``pages`` in order; other items pass through as is.
-
-    With ``jobs`` above 1, once a few chunks of HTML pages have been read here (a small input
-    never pays for starting workers), the rest go to that many worker processes in chunks, a
-    few chunks ahead of the consumer, and come back in input order.
-    """
-    items = iter(pages)
-    seen = 0
-    for page in items:
-        if not isinstance(page, RawHtml):
-            yield page
-            continue
-        yield extract(page, keep_html)
-        seen += 1
-        if jobs > 1 and seen >= _INLINE:
-            break
-    else:
-        return
-    method = "forkserver" if "forkserver" in get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(jobs, mp_context=get_context(method)) as pool:
-        waiting: deque[_Waiting] = deque()
-        chunk: list[RawHtml] = []
-        for page in items:
-            if isinstance(page, RawHtml):
-                chunk.append(page)
-                if len(chunk) >= _CHUNK:
-                    waiting.append((pool.submit(_extract_chunk, chunk, keep_html), chunk))
-                    chunk = []
-            else:
-                if chunk:
-                    waiting.append((pool.submit(_extract_chunk, chunk, keep_html), chunk))
-                    chunk = []
-                waiting.append([page])
-            while len(waiting) > 2 * jobs or (waiting and _ready(waiting[0])):
-                yield from _take(waiting.popleft())
-        if chunk:
-            waiting.append((pool.submit(_extract_chunk, chunk, keep_html), chunk))
-        while waiting:
-            yield from _take(waiting.popleft())
-
-
-def _ready(item: _Waiting) -> bool:
-    return isinstance(item, list) or item[0].done()
-
-
-def _take(item: _Waiting) -> list[Extracted] | list[object]:
-    if isinstance(item, list):
-        return item
-    future, chunk = item
-    return [replace(done, raw=raw) for done, raw in zip(future.result(), chunk, strict=True)]

@@ -12,10 +12,11 @@ from typing import IO, Literal, cast
 
 from dedup.errors import InputError
 from dedup.io.discovery import STDIN, expand_inputs, input_kind
-from dedup.io.extract import Extracted, RawHtml, extract_all
-from dedup.io.jsonl import SKIP_HINT, not_utf8, parse_line, unreadable
+from dedup.io.extract import Extracted, RawHtml
+from dedup.io.jsonl import SKIP_HINT, not_utf8, parse_line, read_lines, unreadable
 from dedup.io.page import Page
 from dedup.io.warc import WarcStats, read_warc
+from dedup.io.workers import RawLine, Refused, extract_all
 
 __all__ = ["FORMATS", "Format", "PageReader", "duplicate_id", "spool", "text_page"]
 
@@ -23,6 +24,9 @@ STDIN_NAME = "<stdin>"
 Format = Literal["jsonl", "text", "html", "warc"]
 FORMATS: tuple[Format, ...] = ("jsonl", "text", "html", "warc")
 _BOM = b"\xef\xbb\xbf"
+# A line holding this likely is an HTML page; one that escapes the key is parsed here and
+# still read as one (just with its JSON decoded in this process).
+_HTML_KEY = b'"html"'
 _DUPLICATE_TAIL = "; give every page its own id, or pass --skip-bad to keep the first"
 _SKIP_TAIL = f"; {SKIP_HINT}"
 # A truncated or corrupt .gz file surfaces as one of these while reading.
@@ -129,6 +133,8 @@ class PageReader:
         for item in extract_all(self._items(), jobs=self.jobs, keep_html=self.keep_html):
             if isinstance(item, Page):
                 yield item
+            elif isinstance(item, Refused):
+                self._bad(item.error())
             elif isinstance(item, Extracted):
                 self.replaced += item.replaced
                 raw = item.raw
@@ -215,7 +221,7 @@ class PageReader:
 
     def _jsonl(self, stream: IO[bytes], source: str) -> Iterator[object]:
         number = 0
-        lines = iter(stream)
+        lines = read_lines(stream)
         html = self.format == "html"
         while True:
             try:
@@ -227,7 +233,10 @@ class PageReader:
             number += 1
             if number == 1 and raw.startswith(_BOM):
                 raw = raw[len(_BOM) :]
-            if not raw.strip():
+            if not raw or raw.isspace():  # isspace stops at the first other byte; strip copies
+                continue
+            if html or _HTML_KEY in raw:  # parsed where it is extracted: in a worker
+                yield RawLine(raw, source, number, html)
                 continue
             try:
                 page = parse_line(raw, source, number, html=html)
