@@ -203,6 +203,17 @@ def test_txt_with_invalid_utf8_reports_its_line(tmp_path: Path) -> None:
     assert "re-encode the file as UTF-8" in str(caught.value)
 
 
+def test_skip_bad_skips_a_txt_that_is_not_utf8(tmp_path: Path) -> None:
+    """Under skip_bad a .txt file that is not UTF-8 is one bad page, skipped and counted, as
+    the Spark engine skips it; the other files are read."""
+    (tmp_path / "a.txt").write_bytes(b"Caf\xe9 au lait\n")
+    (tmp_path / "b.txt").write_text("fine\n", encoding="utf-8")
+    reader = PageReader([str(tmp_path)], skip_bad=True)
+    assert [page.text for page in reader] == ["fine\n"]
+    assert reader.skipped == 1
+    assert "a.txt:1: invalid UTF-8" in str(reader.first_skipped[0])
+
+
 @pytest.mark.timeout(60)
 def test_ten_megabyte_line_reads_in_linear_time(write_jsonl: WriteJsonl) -> None:
     """A single 10 MB JSONL line is read whole and quickly."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import io
 import shutil
 import tempfile
 import zlib
@@ -51,7 +50,14 @@ def text_page(raw: bytes, path: str) -> Page:
     Raises:
         InputError: The bytes are not UTF-8 (with the line and byte where they stop being so).
     """
-    return _text_page(io.BytesIO(raw), path)
+    if raw.startswith(_BOM):
+        raw = raw[len(_BOM) :]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise not_utf8(raw, exc, path, line, in_line=False) from exc
+    return Page(path, text, None, path, 1)
 
 
 def spool(stream: IO[bytes]) -> IO[bytes]:
@@ -68,9 +74,9 @@ class PageReader:
     Args:
         inputs: Paths of .jsonl/.txt/.html files (optionally .gz), .warc/.warc.gz/.warc.zst
             files, directories, or "-" for stdin.
-        skip_bad: Skip (and count) bad JSONL lines, HTML pages and WARC records, and pages
-            whose id an earlier page has (the first is kept), instead of raising. Unreadable
-            files stay fatal.
+        skip_bad: Skip (and count) bad JSONL lines, .txt files that are not UTF-8, HTML pages
+            and WARC records, and pages whose id an earlier page has (the first is kept),
+            instead of raising. Unreadable files stay fatal.
         stdin: The binary stream "-" reads; it is read from its current position on each pass,
             so rewind it (or use :func:`spool`) before a second pass.
         format: Read every input as this format instead of choosing by extension: "html"
@@ -213,7 +219,13 @@ class PageReader:
             raise unreadable(path, None, exc) from exc
         with stream:
             if kind == "text":
-                yield _text_page(stream, path)
+                raw = _read_all(stream, path)  # a file that cannot be read stays fatal
+                try:
+                    text = text_page(raw, path)
+                except InputError as exc:  # bytes that are not UTF-8: a bad page
+                    self._bad(exc)
+                    return
+                yield text
             elif kind == "html":
                 yield RawHtml(path, _read_all(stream, path), None, None, path, None)
             else:
@@ -257,18 +269,3 @@ def _read_all(stream: IO[bytes], path: str) -> bytes:
         return stream.read()
     except _READ_ERRORS as exc:
         raise unreadable(path, None, exc) from exc
-
-
-def _text_page(stream: IO[bytes], path: str) -> Page:
-    try:
-        raw = stream.read()
-    except _READ_ERRORS as exc:
-        raise unreadable(path, None, exc) from exc
-    if raw.startswith(_BOM):
-        raw = raw[len(_BOM) :]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise not_utf8(raw, exc, path, line, in_line=False) from exc
-    return Page(path, text, None, path, 1)
