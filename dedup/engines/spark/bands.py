@@ -54,22 +54,27 @@ def shared_buckets(nodes: DataFrame, n: int, config: DedupConfig) -> DataFrame:
         config: banding.
 
     Returns:
-        ``band``, ``bucket``, ``tie`` and ``rank``: one row per paragraph and band whose bucket
-        holds more than ``bucket_window + 1`` paragraphs, and one row per member of each
-        distinct smaller set of two or more (under the smallest band and bucket that holds it,
-        tied by rank). Pairing every member with the next ``bucket_window`` ones sorted by
-        ``(band, bucket, tie)`` gives exactly the local engine's candidate pairs.
+        A persisted DataFrame of ``band``, ``bucket``, ``tie`` and ``rank``: one row per
+        paragraph and band whose bucket holds more than ``bucket_window + 1`` paragraphs, and
+        one row per member of each distinct smaller set of two or more (under the smallest band
+        and bucket that holds it, tied by rank). Pairing every member with the next
+        ``bucket_window`` ones sorted by ``(band, bucket, tie)`` gives exactly the local
+        engine's candidate pairs.
     """
-    from pyspark.sql import functions as F  # noqa: PLC0415, N812 - optional dependency
+    from pyspark import StorageLevel  # noqa: PLC0415 - optional dependency
+    from pyspark.sql import functions as F  # noqa: PLC0415, N812
     from pyspark.sql.window import Window  # noqa: PLC0415
 
+    keep = StorageLevel.MEMORY_AND_DISK
     if n < 2:
         return nodes.sparkSession.createDataFrame([], BUCKET_SCHEMA)
     window = max(1, min(config.bucket_window, n - 1))
     rows = nodes.select("rank", "signature").mapInArrow(_bucketer(config, n), BUCKET_SCHEMA)
     # One shuffle of the narrow rows; the count needs no order inside a bucket.
     size = F.count(F.lit(1)).over(Window.partitionBy("band", "bucket"))
-    sized = rows.select("*", size.alias("size")).where(F.col("size") >= 2)
+    # Checkpointed, as both kinds of bucket read it: the rows are made and shuffled once, and
+    # the plans after it do not repeat the plan before it (twice, in the union below).
+    sized = rows.select("*", size.alias("size")).where(F.col("size") >= 2).checkpoint()
     large = sized.where(F.col("size") > window + 1).drop("size")
     # A bucket of at most window + 1 members pairs all its members, in any order: many bands
     # give the same small set (near-duplicates share most bands), so each distinct set is kept
@@ -86,7 +91,7 @@ def shared_buckets(nodes: DataFrame, n: int, config: DedupConfig) -> DataFrame:
         F.col("first.bucket").alias("bucket"),
         F.explode("members").alias("rank"),
     ).select("band", "bucket", F.col("rank").alias("tie"), "rank")
-    return large.unionByName(small)
+    return large.unionByName(small).persist(keep)
 
 
 def signature_matrix(column: pa.Array, rows: int) -> np.ndarray[Any, np.dtype[np.uint32]]:

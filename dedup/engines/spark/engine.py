@@ -203,7 +203,7 @@ def _clustered(
         nodes = rows.join(ranks, "key").select("rank", "shingles", "signature").persist(keep)
         stages.count(nodes)
     with stages("bands"):
-        shared = shared_buckets(nodes, n, config).persist(keep)
+        shared = shared_buckets(nodes, n, config)
         report.band_rows = stages.count(shared)
     with stages("verify"):
         checked = checked_pairs(shared, nodes, n, config).persist(keep)
