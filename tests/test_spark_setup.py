@@ -1,5 +1,6 @@
 """The Spark engine's set-up, without starting Spark: a missing pyspark, the job's path, and
-the band buckets that let Spark make the local engine's candidate pairs."""
+the band buckets that let Spark make the local engine's candidate pairs, and the stream
+that pairs them."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from spark_support import EXAMPLES, run
 
+from dedup.engines.spark.verify import BucketStream
 from dedup.sketch.banding import band_buckets
 from dedup.sketch.lsh import candidate_pairs
 
@@ -89,3 +91,40 @@ def test_band_buckets_give_the_local_candidate_pairs(  # noqa: PLR0917 - drawn b
     buckets = np.concatenate([p[0] for p in parts])
     ties = np.concatenate([p[1] for p in parts])
     assert _windowed_pairs(buckets, ties, window) == {tuple(p) for p in expected.tolist()}
+
+
+@given(
+    rows=st.integers(2, 60),
+    bands=st.integers(1, 4),
+    window=st.integers(1, 5),
+    alphabet=st.integers(1, 3),
+    chunk=st.integers(1, 9),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_a_stream_of_sorted_buckets_gives_the_local_candidate_pairs(  # noqa: PLR0917
+    rows: int, bands: int, window: int, alphabet: int, chunk: int, seed: int
+) -> None:
+    """The Spark engine's verifier pairs bucket rows sorted by (band, bucket, tie) as a
+    stream of chunks of any size (a bucket spanning many of them): exactly ``candidate_pairs``,
+    each pair once per band that pairs it."""
+    rng = np.random.default_rng(seed)
+    signatures = rng.integers(0, alphabet, size=(rows, 2 * bands), dtype=np.uint32)
+    expected = candidate_pairs(signatures, bands, 2, window=window)
+    buckets, ties = band_buckets(signatures, np.arange(rows, dtype=np.int64), rows, bands, 2)
+    band = np.repeat(np.arange(bands, dtype=np.int32)[None, :], rows, axis=0).reshape(-1)
+    order = np.lexsort((ties.reshape(-1), buckets.reshape(-1), band))
+    columns: dict[str, Any] = {
+        "band": band[order],
+        "bucket": buckets.reshape(-1)[order],
+        "rank": np.repeat(np.arange(rows, dtype=np.int64), bands)[order],
+    }
+    stream = BucketStream(window)
+    found: list[tuple[int, int, int]] = []
+    for low in range(0, rows * bands, chunk):
+        part, pairs = stream.feed({name: c[low : low + chunk] for name, c in columns.items()})
+        for left, right in pairs.tolist():
+            assert part["band"][left] == part["band"][right]
+            a, b = sorted((int(part["rank"][left]), int(part["rank"][right])))
+            found.append((int(part["band"][left]), a, b))
+    assert len(found) == len(set(found))  # no pair twice in one band
+    assert {(a, b) for _, a, b in found} == {tuple(p) for p in expected.tolist()}

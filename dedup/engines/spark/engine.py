@@ -6,8 +6,9 @@ Stages (each ends in an action, so its time is its own):
 2. **paragraphs**: split and exact-keyed per partition (:mod:`.fingerprints`).
 3. **exact**: one row per exact key (:mod:`.exact`), each signed once (:mod:`.fingerprints`).
 4. **rank**: the keys with words numbered in input order (:mod:`.exact`).
-5. **bands**: the local engine's candidate pairs (:mod:`.bands`).
-6. **verify**: the pairs that match (:mod:`.verify`).
+5. **bands**: every paragraph's bucket in every band, lone members dropped (:mod:`.bands`).
+6. **verify**: the local engine's candidate pairs, made and verified inside the buckets
+   (:mod:`.verify`).
 7. **components**: large-star/small-star (:mod:`.components`).
 8. **write**: the records (:mod:`.records`) as directories of part files (:mod:`.writer`).
 """
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dedup.config import DedupConfig
-from dedup.engines.spark.bands import candidate_pairs
+from dedup.engines.spark.bands import shared_buckets
 from dedup.engines.spark.components import components
 from dedup.engines.spark.exact import distinct_keys, rank_keys
 from dedup.engines.spark.fingerprints import paragraphs, signed
@@ -32,7 +33,7 @@ from dedup.engines.spark.records import (
     cluster_lines,
     paragraph_components,
 )
-from dedup.engines.spark.verify import verified_edges
+from dedup.engines.spark.verify import checked_pairs, comparisons, edges_of
 from dedup.engines.spark.writer import check_destination, write_lines
 from dedup.errors import InputError
 from dedup.io.page import Page
@@ -55,7 +56,10 @@ class SparkReport:
 
     Attributes:
         pages, paragraphs, distinct: good pages, their paragraphs, distinct exact keys.
-        candidates, edges: candidate pairs and the verified ones.
+        band_rows: (paragraph, band) rows in buckets of two or more.
+        candidates: candidate pairs compared, once per band that pairs them (the local
+            engine's candidate pairs, with a pair that several bands find counted in each).
+        edges: the distinct verified pairs.
         rounds: large-star/small-star rounds until convergence.
         clusters: clusters of two or more paragraphs.
         skipped: bad lines skipped (with ``skip_bad``); ``first_skipped``: the first few.
@@ -65,6 +69,7 @@ class SparkReport:
     pages: int = 0
     paragraphs: int = 0
     distinct: int = 0
+    band_rows: int = 0
     candidates: int = 0
     edges: int = 0
     rounds: int = 0
@@ -198,17 +203,21 @@ def _clustered(
         nodes = rows.join(ranks, "key").select("rank", "shingles", "signature").persist(keep)
         stages.count(nodes)
     with stages("bands"):
-        pairs = candidate_pairs(nodes, n, config).persist(keep)
-        report.candidates = stages.count(pairs)
+        shared = shared_buckets(nodes, n, config)
+        report.band_rows = stages.count(shared)
     with stages("verify"):
-        edges = verified_edges(pairs, nodes, config).persist(keep)
+        checked = checked_pairs(shared, nodes, n, config).persist(keep)
+        edges = edges_of(checked).persist(keep)
+        if stages.measure:
+            report.candidates = comparisons(checked)
         report.edges = stages.count(edges)
     with stages("components"):
         found = components(edges)
         report.rounds = found.rounds
         labels = found.labels.persist(keep)
         stages.count(labels)
-        pairs.unpersist()
+        for done in (edges, checked, shared):
+            done.unpersist()
         nodes.unpersist()
     members, clusters = paragraph_components(paras, rows.drop("signature"), ranks, labels)
     clusters = clusters.persist(keep)

@@ -7,7 +7,7 @@ aggregation on the exact key keeps, per key, its first paragraph in input order 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -43,17 +43,38 @@ def rank_keys(signed: DataFrame) -> tuple[DataFrame, int]:
     These are the row numbers the local engine's band join gives the same paragraphs (its
     distinct rows are numbered by first appearance, and the rows without words, a shingle
     count of 0, are left out of the join), so the tie order in every bucket is the same (see
-    :mod:`.bands`). The order is a global sort by position, numbered by ``zipWithIndex``: it
-    does not depend on how the rows are partitioned.
+    :mod:`.bands`). The order is a global sort by position (range partitions, each sorted);
+    a row's rank is the rows of the partitions before its own plus its place in its own, as
+    ``zipWithIndex`` numbers, but in the JVM: the sorted rows are kept with their partition,
+    the per-partition counts (one row per partition) are summed into offsets and joined back.
+    It does not depend on how the rows are partitioned.
 
     Returns:
         A persisted DataFrame of ``key`` and ``rank``, and how many keys it holds.
     """
     from pyspark import StorageLevel  # noqa: PLC0415 - optional dependency
+    from pyspark.sql import functions as F  # noqa: PLC0415, N812
+    from pyspark.sql.window import Window  # noqa: PLC0415
 
+    keep = StorageLevel.MEMORY_AND_DISK
     with_words = signed.where(signed.shingles != 0).select("first_page", "first_para", "key")
-    ordered: Any = with_words.rdd.map(lambda row: ((row[0], row[1]), row[2])).sortByKey()
-    numbered = ordered.zipWithIndex().map(lambda item: (item[0][1], item[1]))
-    ranks = with_words.sparkSession.createDataFrame(numbered, "key long, rank long")
-    ranks = ranks.persist(StorageLevel.MEMORY_AND_DISK)
-    return ranks, ranks.count()
+    # Positions are distinct, so the order is total; the partition is fixed once persisted.
+    ordered = (
+        with_words.orderBy("first_page", "first_para")
+        .withColumn("part", F.spark_partition_id())
+        .persist(keep)
+    )
+    sizes = ordered.groupBy("part").count()
+    before = Window.orderBy("part").rowsBetween(Window.unboundedPreceding, -1)
+    offsets = sizes.select(
+        "part", F.coalesce(F.sum("count").over(before), F.lit(0)).alias("offset")
+    )
+    within = Window.partitionBy("part").orderBy("first_page", "first_para")
+    ranks = (
+        ordered.join(F.broadcast(offsets), "part")
+        .select("key", (F.col("offset") + F.row_number().over(within) - 1).alias("rank"))
+        .persist(keep)
+    )
+    total = ranks.count()
+    ordered.unpersist()
+    return ranks, total
