@@ -374,12 +374,9 @@ async def test_healthz_is_answered_while_a_5_mb_document_is_ingested(
     aiohttp_client: MakeClient, tmp_path: Path
 ) -> None:
     """The ingest's CPU work runs off the event loop: /healthz probes are answered while a 5 MB
-    document is still being ingested, each in a small fraction of the ingest's time.
-
-    A blocked loop would answer no probe before the ingest ends; a loop blocked in slices would
-    make each probe wait for a slice. The 50 ms figure itself is measured by a real process in
-    ``python -m bench.healthz_ingest`` (bench/RESULTS.md), not by a timed unit test.
-    """
+    document is being ingested, each in a small fraction of the ingest's time (a loop blocked
+    in slices would make each probe wait for one). The 50 ms figure is measured on a real
+    process by ``python -m bench.healthz_ingest``, not by a timed unit test."""
     client = await aiohttp_client(create_app(ServiceSettings(data=tmp_path / "big")))
     rng = random.Random(11)
     paragraphs = [words(rng, 1100) for _ in range(460)]
