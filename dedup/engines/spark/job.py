@@ -32,6 +32,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, default=DedupConfig().threshold)
     parser.add_argument("--partitions", type=int, default=200, help="shuffle partitions")
     parser.add_argument("--checkpoint-dir", help="a shared directory for the components' rounds")
+    parser.add_argument(
+        "--measure",
+        action="store_true",
+        help="end every stage in a count, so the report gives the counts of paragraphs, keys, "
+        "pairs and clusters and each stage's own time (a few Spark jobs more)",
+    )
     args = parser.parse_args(argv)
     config = DedupConfig(threshold=args.threshold)
     settings = SparkSettings(
@@ -51,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     keep=args.keep,
                     min_docs=args.min_docs,
                     skip_bad=args.skip_bad,
+                    measure=args.measure,
                 )
             else:
                 report = engine.cluster(
@@ -61,12 +68,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                     clusters=args.clusters,
                     min_docs=args.min_docs,
                     skip_bad=args.skip_bad,
+                    measure=args.measure,
                 )
     except DedupError as exc:
         print(f"dedup: {exc}", file=sys.stderr)
         return 2
-    print(f"dedup: {report}", file=sys.stderr)
+    print(f"dedup: {_summary(report, measured=args.measure)}", file=sys.stderr)
     return 0
+
+
+def _summary(report: engine.SparkReport, *, measured: bool) -> str:
+    """The report in one line; without ``--measure`` only what a run knows uncounted."""
+    stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.seconds.items())
+    skipped = f"{report.skipped:,} bad lines skipped; " if report.skipped else ""
+    if not measured:
+        return f"{report.pages:,} pages; {skipped}stages: {stages} (--measure counts the rest)"
+    return (
+        f"{report.pages:,} pages, {report.paragraphs:,} paragraphs, {report.distinct:,} "
+        f"distinct, {report.candidates:,} pairs compared, {report.edges:,} matches, "
+        f"{report.clusters:,} clusters in {report.rounds} rounds; {skipped}stages: {stages}"
+    )
 
 
 if __name__ == "__main__":
