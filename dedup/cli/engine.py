@@ -84,11 +84,7 @@ def run_spark(args: argparse.Namespace, *, clean: bool) -> int:
             )
     _report_skipped(report.skipped, report.first_skipped)
     if args.verbose:
-        warn(
-            f"{report.pages:,} pages, {report.paragraphs:,} paragraphs, {report.distinct:,} "
-            f"distinct, {report.candidates:,} candidate pairs, {report.edges:,} matches, "
-            f"{report.clusters:,} clusters; components converged in {report.rounds} rounds"
-        )
+        warn(report.summary(measured=True))  # -v measures every stage
     return EXIT_OK
 
 

@@ -78,6 +78,19 @@ class SparkReport:
     first_skipped: list[InputError] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
+    def summary(self, *, measured: bool) -> str:
+        """The report in one line. Only a measured run (``measure``) counted its paragraphs,
+        pairs and clusters; an unmeasured one knows its pages and stage times."""
+        stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.seconds.items())
+        if not measured:
+            return f"{self.pages:,} pages; stages: {stages} (measuring counts the rest)"
+        return (
+            f"{self.pages:,} pages, {self.paragraphs:,} paragraphs, {self.distinct:,} "
+            f"distinct, {self.candidates:,} pairs compared, {self.edges:,} matches, "
+            f"{self.clusters:,} clusters; components converged in {self.rounds} rounds; "
+            f"stages: {stages}"
+        )
+
 
 class _Stages:
     def __init__(

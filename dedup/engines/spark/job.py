@@ -73,21 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DedupError as exc:
         print(f"dedup: {exc}", file=sys.stderr)
         return 2
-    print(f"dedup: {_summary(report, measured=args.measure)}", file=sys.stderr)
+    if report.skipped:
+        print(f"dedup: skipped {report.skipped:,} bad lines", file=sys.stderr)
+    print(f"dedup: {report.summary(measured=args.measure)}", file=sys.stderr)
     return 0
-
-
-def _summary(report: engine.SparkReport, *, measured: bool) -> str:
-    """The report in one line; without ``--measure`` only what a run knows uncounted."""
-    stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.seconds.items())
-    skipped = f"{report.skipped:,} bad lines skipped; " if report.skipped else ""
-    if not measured:
-        return f"{report.pages:,} pages; {skipped}stages: {stages} (--measure counts the rest)"
-    return (
-        f"{report.pages:,} pages, {report.paragraphs:,} paragraphs, {report.distinct:,} "
-        f"distinct, {report.candidates:,} pairs compared, {report.edges:,} matches, "
-        f"{report.clusters:,} clusters in {report.rounds} rounds; {skipped}stages: {stages}"
-    )
 
 
 if __name__ == "__main__":
