@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -336,7 +336,10 @@ def test_an_unreachable_server_is_a_store_error_and_the_replica_recovers(
 
 
 def test_daily_crawl_on_redis_equals_sqlite(
-    server: RedisServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    server: RedisServer,
+    tmp_path: Path,
+    write_jsonl: Callable[..., Path],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`dedup index add` and `dedup match` take --store redis://… as `index build` does, and
     give the SQLite store's answers: the same match lines, byte for byte, and the same
@@ -344,9 +347,7 @@ def test_daily_crawl_on_redis_equals_sqlite(
     pages = [(p.id, p.text) for p in generate(60, seed=4)]
 
     def jsonl(name: str, chunk: list[tuple[str, str]]) -> str:
-        path = tmp_path / name
-        path.write_text("".join(json.dumps({"id": d, "text": t}) + "\n" for d, t in chunk))
-        return str(path)
+        return str(write_jsonl([{"id": d, "text": t} for d, t in chunk], name))
 
     first, daily = jsonl("a.jsonl", pages[:30]), jsonl("b.jsonl", pages[30:45])
     probe = jsonl("c.jsonl", pages[45:] + pages[:3])
