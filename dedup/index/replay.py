@@ -24,9 +24,10 @@ def load(state: IndexState, store: Store) -> None:
         store.changes()  # what others write from this snapshot on is replayed later
         skeleton = store.skeleton()
         keys, counts, signatures = store.fingerprints()
-    cluster_index: dict[str, int] = {}
+    # Clusters numbered in order of first appearance; the mapping is done in C (map).
+    cluster_index = {c: i for i, c in enumerate(dict.fromkeys(skeleton.clusters))}
     para_cluster = np.fromiter(
-        (cluster_index.setdefault(c, len(cluster_index)) for c in skeleton.clusters),
+        map(cluster_index.__getitem__, skeleton.clusters),
         dtype=np.int64,
         count=len(skeleton.clusters),
     )

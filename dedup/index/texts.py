@@ -28,21 +28,21 @@ class TextCache:
         self._limit = limit
 
     def fetch(self, state: IndexState, store: Store, clusters: Iterable[int]) -> None:
-        """Cache the representative texts of many clusters, reading each document once."""
+        """Cache the representative texts of many clusters, one store look for all."""
         rep = state.rep.view()
-        by_doc: dict[str, list[tuple[int, int]]] = {}
+        wanted: dict[int, tuple[str, int]] = {}
         for cluster in clusters:
             slot = int(rep[cluster])
             if slot not in self._texts:
-                doc_id, para = state.representative(cluster)
-                by_doc.setdefault(doc_id, []).append((slot, para))
-        if len(self._texts) + sum(map(len, by_doc.values())) > self._limit:
+                wanted[slot] = state.representative(cluster)
+        if not wanted:
+            return
+        if len(self._texts) + len(wanted) > self._limit:
             self._texts.clear()
         with store.reading():
-            for doc_id, wanted in by_doc.items():
-                stored = store.document(doc_id)
-                for slot, para in wanted:
-                    self._texts[slot] = stored.texts[para] if stored is not None else ""
+            texts = store.paragraph_texts(list(wanted.values()))
+        for slot, text in zip(wanted, texts, strict=True):
+            self._texts[slot] = text if text is not None else ""
 
     def representative(self, state: IndexState, store: Store, cluster: int) -> str:
         """The first member's text of ``cluster``."""

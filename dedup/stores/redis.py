@@ -37,7 +37,6 @@ whole index; the sharded replica is a plan, not code.
 
 from __future__ import annotations
 
-import struct
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -58,12 +57,19 @@ from dedup.stores.redis_records import (
     FOLLOW,
     decode_doc,
     decode_entry,
+    decode_prints,
+    decode_texts,
     doc_keys,
     encode_doc,
     encode_entry,
     entry_field,
 )
-from dedup.stores.store import Skeleton, StoredDocument, StoredEntry, fingerprint_arrays
+from dedup.stores.store import (
+    Skeleton,
+    StoredDocument,
+    StoredEntry,
+    nth_text,
+)
 
 __all__ = ["RedisStore"]
 
@@ -121,6 +127,13 @@ class RedisStore:
         """Run a Redis operation (see :func:`dedup.stores.redis_connection.call`)."""
         return call(self._redis, fn)
 
+    def _mget(self, names: list[str]) -> list[bytes | None]:
+        """MGET of many keys, a step at a time."""
+        values: list[bytes | None] = []
+        for start in range(0, len(names), _LOAD_STEP):
+            values += self._call(partial(self._redis.mget, names[start : start + _LOAD_STEP]))
+        return values
+
     def _current(self) -> int:
         return int(self._redis.get(self._seq) or 0)
 
@@ -154,6 +167,17 @@ class RedisStore:
             lambda: self._redis.mget([f"{self._p}d:{doc_id}", f"{self._p}t:{doc_id}"])
         )
         return None if blob is None else decode_doc(doc_id, blob, texts)
+
+    def paragraph_texts(self, wanted: Sequence[tuple[str, int]]) -> list[str | None]:
+        docs = list(dict.fromkeys(doc_id for doc_id, _ in wanted))
+        blobs = self._mget([f"{self._p}t:{i}" for i in docs])  # the texts alone
+        texts = {
+            i: None if b is None else decode_texts(b) for i, b in zip(docs, blobs, strict=True)
+        }
+        for doc_id in docs if self._depth else ():  # a write in progress reads its own
+            if doc_id in self._stash_docs:
+                texts[doc_id] = getattr(self._stash_docs[doc_id], "texts", None)
+        return [nth_text(texts.get(doc_id), para) for doc_id, para in wanted]
 
     def documents(self) -> Iterator[StoredDocument]:
         ids = self._ids()
@@ -200,10 +224,7 @@ class RedisStore:
         fingerprints read here are what :meth:`fingerprints` returns.
         """
         ids = self._ids()
-        blobs: list[bytes | None] = []
-        for start in range(0, len(ids), _LOAD_STEP):
-            names = [f"{self._p}d:{i}" for i in ids[start : start + _LOAD_STEP]]
-            blobs += self._call(partial(self._redis.mget, names))
+        blobs = self._mget([f"{self._p}d:{i}" for i in ids])
         keys_of = [None if b is None else doc_keys(b) for b in blobs]
         wanted = list(dict.fromkeys(k for keys in keys_of if keys is not None for k in keys))
         values: list[bytes | None] = []
@@ -226,15 +247,8 @@ class RedisStore:
             for k in keys:
                 if k in found:  # a missing one is for the loader (and the check) to report
                     used[k] = found[k]
-        if self._depth and used:  # one array of (count, signature) rows, not a copy of each
-            rows = np.frombuffer(b"".join(used.values()), dtype="<u4").reshape(len(used), -1)
-            self._stash_prints = (
-                list(used),
-                rows.view("<i4")[:, 0].astype(np.int64),  # counts are signed
-                np.ascontiguousarray(rows[:, 1:], dtype=np.uint32),
-            )
-        elif self._depth:
-            self._stash_prints = ([], np.zeros(0, np.int64), np.zeros((0, 0), np.uint32))
+        if self._depth:
+            self._stash_prints = decode_prints(used)
         return skeleton
 
     def fingerprints(
@@ -242,14 +256,8 @@ class RedisStore:
     ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.uint32]]:
         if self._depth and self._stash_prints is not None:
             return self._stash_prints
-        keys: list[int] = []
-        counts: list[int] = []
-        blobs: list[bytes] = []
-        for field, value in self._call(lambda: list(self._redis.hscan_iter(self._entries))):
-            keys.append(int.from_bytes(field, "little"))
-            counts.append(struct.unpack_from("<i", value)[0])
-            blobs.append(value[4:])
-        return fingerprint_arrays(keys, counts, blobs)
+        fields = self._call(lambda: list(self._redis.hscan_iter(self._entries)))
+        return decode_prints({int.from_bytes(field, "little"): value for field, value in fields})
 
     def _changed_since(self, position: int) -> set[str]:
         raw: list[bytes] = self._call(

@@ -25,6 +25,7 @@ import struct
 import zlib
 
 import numpy as np
+import numpy.typing as npt
 import orjson
 
 from dedup.stores.store import StoredDocument, StoredEntry
@@ -35,6 +36,8 @@ __all__ = [
     "HEADER",
     "decode_doc",
     "decode_entry",
+    "decode_prints",
+    "decode_texts",
     "doc_keys",
     "encode_doc",
     "encode_entry",
@@ -126,10 +129,15 @@ def decode_doc(doc_id: str, blob: bytes, texts: bytes | None) -> StoredDocument:
     return StoredDocument(
         doc_id,
         meta,
-        tuple(orjson.loads(zlib.decompress(texts))) if texts is not None else ("",) * n,
+        decode_texts(texts) if texts is not None else ("",) * n,
         tuple(keys),
         tuple(clusters),
     )
+
+
+def decode_texts(texts: bytes) -> tuple[str, ...]:
+    """The paragraph texts of a document's text record."""
+    return tuple(orjson.loads(zlib.decompress(texts)))
 
 
 def doc_keys(blob: bytes) -> list[int]:
@@ -149,3 +157,15 @@ def decode_entry(key: int, value: bytes) -> StoredEntry:
 
 def entry_field(key: int) -> bytes:
     return key.to_bytes(8, "little")
+
+
+def decode_prints(
+    values: dict[int, bytes],
+) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.uint32]]:
+    """The keys, counts and signatures of entry records by key: one array of rows, not a copy
+    of each."""
+    rows = np.zeros((0, 1), dtype="<u4")
+    if values:
+        rows = np.frombuffer(b"".join(values.values()), dtype="<u4").reshape(len(values), -1)
+    counts = rows.view("<i4")[:, 0].astype(np.int64)  # counts are signed
+    return list(values), counts, np.ascontiguousarray(rows[:, 1:], dtype=np.uint32)

@@ -68,6 +68,12 @@ def _unsigned(key: int) -> int:
     return key + (1 << 64) if key < 0 else key
 
 
+def _unsigned_all(keys: Sequence[int]) -> list[int]:
+    """:func:`_unsigned` of many keys at once, in C."""
+    unsigned: list[int] = np.asarray(keys, dtype=np.int64).view(np.uint64).tolist()
+    return unsigned
+
+
 class SQLiteStore:
     """A SQLite file in WAL mode with synchronous commits: the source of truth of a service.
 
@@ -152,9 +158,8 @@ class SQLiteStore:
         self,
     ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.uint32]]:
         rows = self._db.execute("SELECT key, count, signature FROM entries").fetchall()
-        return fingerprint_arrays(
-            [_unsigned(r[0]) for r in rows], [r[1] for r in rows], [r[2] for r in rows]
-        )
+        keys, counts, blobs = zip(*rows, strict=True) if rows else ((), (), ())
+        return fingerprint_arrays(_unsigned_all(keys), list(counts), list(blobs))
 
     def keys(self) -> set[int]:
         """The exact keys of the stored entries (read without their signatures' use)."""
@@ -162,17 +167,23 @@ class SQLiteStore:
 
     def skeleton(self) -> Skeleton:
         db = self._db
-        docs = db.execute(
-            "SELECT d.id, d.meta, (SELECT count(*) FROM paragraphs p WHERE p.doc_seq = d.seq) "
-            "FROM documents d ORDER BY d.seq"
+        docs = db.execute("SELECT seq, id, meta FROM documents ORDER BY seq").fetchall()
+        rows = db.execute(
+            "SELECT doc_seq, key, cluster FROM paragraphs ORDER BY doc_seq, idx"
         ).fetchall()
-        rows = db.execute("SELECT key, cluster FROM paragraphs ORDER BY doc_seq, idx").fetchall()
+        # Columns are split and converted in C: per-row Python took most of a load's time.
+        seqs, keys, clusters = zip(*rows, strict=True) if rows else ((), (), ())
+        para_seq = np.asarray(seqs, dtype=np.int64)
+        doc_seq = np.asarray([d[0] for d in docs], dtype=np.int64)
+        counts = np.searchsorted(para_seq, doc_seq, side="right") - np.searchsorted(
+            para_seq, doc_seq, side="left"
+        )
         return Skeleton(
-            [d[0] for d in docs],
-            [None if d[1] is None else json.loads(d[1]) for d in docs],
-            [d[2] for d in docs],
-            [_unsigned(r[0]) for r in rows],
-            [r[1] for r in rows],
+            [d[1] for d in docs],
+            [None if d[2] is None else json.loads(d[2]) for d in docs],
+            counts.tolist(),
+            _unsigned_all(keys),
+            list(clusters),
         )
 
     def document(self, doc_id: str) -> StoredDocument | None:
@@ -189,6 +200,18 @@ class SQLiteStore:
             tuple(_unsigned(p[1]) for p in paragraphs),
             tuple(p[2] for p in paragraphs),
         )
+
+    def paragraph_texts(self, wanted: Sequence[tuple[str, int]]) -> list[str | None]:
+        # One indexed look a paragraph: far cheaper than reading its whole document.
+        query = (
+            "SELECT p.text FROM documents d JOIN paragraphs p ON p.doc_seq = d.seq AND p.idx = ?"
+            " WHERE d.id = ?"
+        )
+        texts: list[str | None] = []
+        for doc_id, para in wanted:
+            row = self._db.execute(query, (para, doc_id)).fetchone()
+            texts.append(None if row is None else row[0])
+        return texts
 
     def entries(self) -> Iterator[StoredEntry]:
         for key, count, blob in self._db.execute("SELECT key, count, signature FROM entries"):

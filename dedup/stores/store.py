@@ -90,6 +90,11 @@ class Store(Protocol):
         """Return one document, or None."""
         ...
 
+    def paragraph_texts(self, wanted: Sequence[tuple[str, int]]) -> list[str | None]:
+        """Return the text of each ``(document id, paragraph number)``, or None where the
+        store holds no such paragraph; one look for many, not a :meth:`document` each."""
+        ...
+
     def skeleton(self) -> Skeleton:
         """Return the documents without their texts."""
         ...
@@ -178,6 +183,10 @@ class MemoryStore:
     def document(self, doc_id: str) -> StoredDocument | None:
         return self._docs.get(doc_id)
 
+    def paragraph_texts(self, wanted: Sequence[tuple[str, int]]) -> list[str | None]:
+        docs = self._docs
+        return [nth_text(d.texts if (d := docs.get(i)) else None, n) for i, n in wanted]
+
     def fingerprints(
         self,
     ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.uint32]]:
@@ -237,3 +246,8 @@ class MemoryStore:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def nth_text(texts: Sequence[str] | None, para: int) -> str | None:
+    """Paragraph ``para`` of a document's ``texts`` (None for no document), or None."""
+    return texts[para] if texts is not None and 0 <= para < len(texts) else None
