@@ -1,71 +1,125 @@
-"""dedup.index.matching.match_while_loading: the index loads while the crawl is read."""
+"""dedup.index.matching.match_stored: a child process loads the store while the crawl is read."""
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from unittest.mock import patch
 
-from dedup import Index
-from dedup.index.matching import match_crawl, match_while_loading
+import pytest
+
+from dedup import DedupConfig, Index
+from dedup.errors import IncompatibleSignatureError, InputError, StoreError
+from dedup.index.matching import match_crawl, match_stored
+from dedup.stores.sqlite import SQLiteStore
 
 # bench/ is not an installed package (only dedup and service are): import it from the work tree.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.corpus import generate
 
+Pages = list[tuple[str, str]]
 
-def test_loading_starts_once_the_worker_runs_and_answers_as_match_crawl() -> None:
-    """With a fingerprinting worker, the index is loaded while pages are still being read
-    (after the worker started), and every paragraph gets match_crawl's answer."""
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pages]:
+    """A store file holding 40 generated pages, and the next 40 pages as the day's crawl."""
     pages = [(page.id, page.text) for page in generate(80, seed=5)]
-    index = Index()
+    path = tmp_path_factory.mktemp("store") / "dedup.sqlite3"
+    index = Index(store=SQLiteStore(path))
     index.add_many([(doc, text, None) for doc, text in pages[:40]])
-    crawl = pages[40:]
-    read: list[int] = []
-    loaded_after: list[int] = []
+    index.close()
+    return path, pages[40:]
 
-    def reading() -> Iterator[tuple[str, str]]:
-        for page in crawl:
-            read.append(1)
-            yield page
 
-    def load() -> Index:
-        loaded_after.append(len(read))
-        return index
+def _match(path: Path, crawl: Pages, *, jobs: int) -> tuple[object, object]:
+    store = SQLiteStore(path, read_only=True)
+    try:
+        index = Index(store=store)
+        expected = match_crawl(crawl, index, jobs=1)
+        known = store.keys()
+    finally:
+        store.close()
+    found = match_stored(crawl, path, index.config, known=known, jobs=jobs)
+    assert sum(m is not None for m in found.matches) > 10
+    return (found.matches, found.clusters), (expected.matches, expected.clusters)
 
-    # Start the worker with the first batch of texts, not after thousands of them.
-    with (
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_child_answers_as_match_crawl(stored: tuple[Path, Pages], jobs: int) -> None:
+    """Every paragraph gets match_crawl's answer (cluster, similarity, containment, and the
+    cluster's summary), with or without fingerprinting workers."""
+    path, crawl = stored
+    with (  # with workers: start them with the first texts, not after thousands
         patch("dedup.batch.reader.INLINE", 0),
         patch("dedup.batch.reader.BATCH", 64),
         patch("dedup.batch.fingerprinter.BATCH", 64),
     ):
-        found = match_while_loading(reading(), load, index.config, known=index.held_keys(), jobs=2)
-    assert 0 < loaded_after[0] < len(crawl)
-    expected = match_crawl(crawl, index, jobs=1)
+        found, expected = _match(path, crawl, jobs=jobs)
+    assert found == expected
+
+
+def test_a_paragraph_known_when_read_but_gone_when_loaded_is_signed_in_the_child(
+    stored: tuple[Path, Pages],
+) -> None:
+    """A key passed as known (so left unsigned) that the store no longer holds is signed by
+    the child and matched by similarity, as Index.match_fingerprints does."""
+    path, crawl = stored
+    store = SQLiteStore(path, read_only=True)
+    try:
+        index = Index(store=store)
+        expected = match_crawl(crawl, index, jobs=1)
+        real = store.keys()
+    finally:
+        store.close()
+    config = index.config
+    claimed = real | {int(key) for key in expected.batch.distinct.prints.keys.tolist()}
+    found = match_stored(crawl, path, config, known=claimed, jobs=1)
     assert found.matches == expected.matches
-    assert found.clusters == expected.clusters
-    assert sum(m is not None for m in found.matches) > 10
 
 
-def test_without_workers_the_index_loads_after_reading() -> None:
-    """With jobs=1 no worker starts: the index is loaded after the pages are read."""
-    pages = [(page.id, page.text) for page in generate(20, seed=6)]
-    index = Index()
-    index.add_many([(doc, text, None) for doc, text in pages[:10]])
-    read: list[int] = []
-    loaded_after: list[int] = []
+def test_a_store_of_other_settings_is_refused_as_the_child_says(
+    stored: tuple[Path, Pages],
+) -> None:
+    """The child's error reaches the caller as it is, with its message."""
+    path, crawl = stored
+    with pytest.raises(IncompatibleSignatureError, match="built with num_perm=128, not 64"):
+        match_stored(crawl, path, DedupConfig(num_perm=64), known=set(), jobs=1)
 
-    def reading() -> Iterator[tuple[str, str]]:
-        for page in pages[10:]:
-            read.append(1)
-            yield page
 
-    def load() -> Index:
-        loaded_after.append(len(read))
-        return index
+def test_a_missing_store_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no store file"):
+        match_stored([("a", "text")], tmp_path / "none.sqlite3", DedupConfig(), known=set())
 
-    found = match_while_loading(reading(), load, index.config, known=set(), jobs=1)
-    assert loaded_after == [10]
-    assert found.matches == match_crawl(pages[10:], index, jobs=1).matches
+
+def test_bad_input_stops_the_child_and_says_where(stored: tuple[Path, Pages]) -> None:
+    """An error while reading is the caller's, and the loading child is stopped, not waited
+    for."""
+    path, crawl = stored
+
+    def reading() -> Iterator[object]:
+        yield from crawl[:5]
+        yield ("only an id",)
+
+    with pytest.raises(InputError, match="page 6"):
+        match_stored(reading(), path, DedupConfig(), known=set(), jobs=1)  # type: ignore[arg-type]
+
+
+@pytest.mark.timeout(120)
+def test_a_child_that_dies_is_a_store_error(stored: tuple[Path, Pages]) -> None:
+    """A loading process killed (say, out of memory) is reported, never waited for forever."""
+    path, crawl = stored
+    real_index = Index
+
+    def dying(*args: object, **kwargs: object) -> Index:
+        os.kill(os.getpid(), signal.SIGKILL)  # runs in the child, where the index is loaded
+        return real_index(*args, **kwargs)  # type: ignore[arg-type]
+
+    with (
+        patch("dedup.index.matching.Index", dying),
+        pytest.raises(StoreError, match=r"ended \(exit code -9\) without an answer"),
+    ):
+        match_stored(crawl, path, DedupConfig(), known=set(), jobs=1)

@@ -15,7 +15,6 @@ from test_redis_store import fresh_url, server
 from test_shared_store import STORIES, VARIANTS
 
 import dedup
-from bench.redis_server import RedisServer
 from dedup.stores.redis import RedisStore
 from dedup.stores.sqlite import SQLiteStore
 from dedup.stores.store import MemoryStore, Store
@@ -27,9 +26,7 @@ _KINDS = ("memory", "sqlite", "redis")
 
 
 @pytest.fixture(params=_KINDS)
-def open_store(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[Callable[[], Store]]:
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Store]]:
     """Opens one store of each kind, empty at first; every call opens the same store."""
     kind = request.param
     if kind == "memory":
@@ -66,7 +63,8 @@ def test_paragraph_texts_agree_with_documents(open_store: Callable[[], Store]) -
         assert document is not None
         expected.append(document.texts[para])
     assert texts == [*expected, None, None, None, None]
-    assert texts[0] == STORIES[0] and texts[3] == STORIES[2]
+    assert texts[0] == STORIES[0]
+    assert texts[3] == STORIES[2]
     assert store.paragraph_texts([]) == []
 
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from collections import deque
 from collections.abc import Callable, Container
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_all_start_methods, get_context
-from multiprocessing.context import BaseContext
 from typing import Any, Generic, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from dedup.config import DedupConfig
+from dedup.processes import process_context
 from dedup.sketch.fingerprint import Fingerprints, exact_keys, sign_normalized
 
 __all__ = ["BATCH", "INLINE", "INLINE_LARGE", "LARGE_INPUT", "Distinct", "Fingerprinter"]
@@ -183,7 +181,9 @@ class Fingerprinter:
 
     def _started(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self._workers, mp_context=_process_context())
+            # Beside a thread, spawn: unlike a fork server it works from any __main__, even stdin.
+            context = process_context("spawn")
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
         return self._pool
 
     def _started_hook(self) -> None:
@@ -239,12 +239,3 @@ def _next(queue: deque[_Task[_T]]) -> _T:
     while not queue[0].ready() and any(task.take_back() for task in reversed(queue)):
         pass
     return queue.popleft().result()
-
-
-def _process_context() -> BaseContext:
-    """Fork when it is safe (a POSIX caller with no other threads): it starts fast and works
-    from any ``__main__``, even stdin. Otherwise spawn, which is safe beside threads."""
-    methods = get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
-        return get_context("fork")
-    return get_context("spawn")

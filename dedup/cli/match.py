@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     """Match the inputs against the store ``--store`` (or ``--data``) names; one line per
     paragraph."""
     from dedup.index.index import Index  # noqa: PLC0415 - loaded when the command runs
-    from dedup.index.matching import match_crawl, match_while_loading  # noqa: PLC0415
+    from dedup.index.matching import match_crawl, match_stored  # noqa: PLC0415
     from dedup.io.output import atomic_output, match_lines  # noqa: PLC0415
     from dedup.stores.settings import settle_config  # noqa: PLC0415
     from dedup.stores.sqlite import SQLiteStore  # noqa: PLC0415
@@ -67,10 +67,10 @@ def run(args: argparse.Namespace) -> int:
         with progress(args, "matching") as step:
             pages = ((page.id, page.text) for page in reader)
             if isinstance(store, SQLiteStore):
-                # The store is loaded into an index in a thread while the crawl is read.
-                found = match_while_loading(
+                # The store is loaded into an index in a child process while the crawl is read.
+                found = match_stored(
                     pages,
-                    lambda: Index(config, store),
+                    store.path,
                     config,
                     known=store.keys(),
                     jobs=args.jobs,

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+import contextlib
+import traceback
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
 
 from dedup.batch.reader import Batch, PageLike, Progress, read_batch
 from dedup.config import DedupConfig
-from dedup.errors import ConfigError
+from dedup.errors import ConfigError, DedupError, StoreError
 from dedup.index.index import ClusterSummary, Index
+from dedup.processes import process_context
 from dedup.sketch.match import Match
 from dedup.text.paragraphs import SplitMode
 
-__all__ = ["CrawlMatches", "match_crawl", "match_while_loading"]
+__all__ = ["CrawlMatches", "match_crawl", "match_stored"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +73,9 @@ def match_crawl(
     return _answer(batch, index)
 
 
-def match_while_loading(
+def match_stored(
     pages: Iterable[PageLike],
-    load: Callable[[], Index],
+    path: Path,
     config: DedupConfig,
     *,
     known: Container[int],
@@ -78,45 +83,105 @@ def match_while_loading(
     progress: Progress | None = None,
     split: SplitMode = "blank",
 ) -> CrawlMatches:
-    """:func:`match_crawl` against the index that ``load()`` builds, in a thread, while the
-    pages are read (reading a store spends much of its time in SQLite, without the GIL).
+    """:func:`match_crawl` against the SQLite store at ``path``, loaded into an index in a
+    child process while this one reads the pages.
+
+    Loading a store is mostly Python work (rows into columns): in a thread it would take turns
+    with the reading for the GIL, in a child process it runs beside it. The child then matches
+    the crawl's fingerprints and sends the answers back; it only reads the store.
 
     Args:
         pages: the crawl.
-        load: builds the index; its config must be ``config``.
-        config: the index's config, with which the pages are fingerprinted.
-        known: exact keys the index holds, left unsigned (a key the index no longer holds
-            when it is loaded is signed then, as :meth:`Index.match_fingerprints` does).
+        path: the store's file.
+        config: the store's config, with which the pages are fingerprinted.
+        known: exact keys the store holds, left unsigned (a key the store no longer holds
+            when the child loads it is signed there, as :meth:`Index.match_fingerprints` does).
         jobs: fingerprinting processes.
         progress: called as pages are read.
         split: how pages become paragraphs.
 
-    Returns:
-        The matches; the caller closes the index (after an error too: it may be loaded).
+    Raises:
+        StoreError: the store cannot be loaded, or the child ended without an answer.
+        ConfigError: the store was made with other settings than ``config``.
     """
-    loading: list[Future[Index]] = []
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dedup-load") as pool:
+    context: Any = process_context("spawn")  # typeshed's BaseContext lacks Process and Pipe
+    ours, theirs = context.Pipe()
+    child = context.Process(
+        target=_load_and_match, args=(theirs, str(path), config), name="dedup-load", daemon=True
+    )
+    child.start()  # before the fingerprinting workers: no thread runs yet, so it is forked
+    theirs.close()
+    try:
+        batch = read_batch(pages, config, jobs=jobs, progress=progress, split=split, known=known)
+        texts, distinct = batch.raw_texts, batch.distinct
+        # The child needs the text of an unsigned row only, in case it must sign it.
+        unsigned, first = (distinct.prints.counts == 0).tolist(), distinct.first_raw.tolist()
+        request = ([texts[r] if u else "" for r, u in zip(first, unsigned, strict=True)],)
+        if not ours.poll():  # else the child failed while loading, and said why
+            with contextlib.suppress(BrokenPipeError):  # it died: the reading below says so
+                ours.send((*request, distinct.prints))
+        reply = ours.recv()
+    except EOFError:
+        child.join(timeout=1.0)
+        raise StoreError(
+            f"the process loading the store {path} ended (exit code {child.exitcode}) without "
+            "an answer; check that the machine has the memory to hold the store's index"
+        ) from None
+    finally:
+        ours.close()
+        if child.is_alive() and child.exitcode is None:
+            child.terminate()  # an error here: the child only reads, so stopping it is safe
+        child.join()
+    if isinstance(reply, BaseException):
+        raise reply
+    ids, similarity, containment, summaries = reply
+    matches = [
+        None if cluster is None else Match(cluster, sim, cont)
+        for cluster, sim, cont in zip(ids, similarity, containment, strict=True)
+    ]
+    clusters = {s[0]: ClusterSummary(*s) for s in zip(*summaries, strict=True)}
+    return CrawlMatches(batch, matches, clusters)
 
-        def start() -> None:  # once the workers are forked: forking beside a thread is unsafe
-            loading.append(pool.submit(load))
 
-        batch = read_batch(
-            pages,
-            config,
-            jobs=jobs,
-            progress=progress,
-            split=split,
-            known=known,
-            on_started=start,
+_SUMMARY = ("id", "size", "docs", "text")  # ClusterSummary's fields, in order
+
+
+def _load_and_match(conn: Connection, path: str, config: DedupConfig) -> None:
+    """The child of :func:`match_stored`: load the store, wait for the crawl's fingerprints,
+    send back ``(matches, clusters)``, or the error."""
+    from dedup.stores.sqlite import SQLiteStore  # noqa: PLC0415 - the child's own connection
+
+    try:
+        store = SQLiteStore(path, read_only=True)
+        try:
+            index = Index(config, store)
+            if index.config != config:
+                raise ConfigError(
+                    f"the store was loaded with {index.config}, but the pages were read with "
+                    f"{config}"
+                )
+            texts, prints = conn.recv()
+            matches = index.match_fingerprints(texts, prints)
+            clusters = index.cluster_summaries(m.cluster for m in matches if m is not None)
+        finally:
+            store.close()
+        # As columns: pickling 40,000 slotted objects one by one takes a third of a second.
+        conn.send(
+            (
+                [None if m is None else m.cluster for m in matches],
+                [0.0 if m is None else m.similarity for m in matches],
+                [0.0 if m is None else m.containment for m in matches],
+                [[getattr(c, name) for c in clusters.values()] for name in _SUMMARY],
+            )
         )
-        if not loading:  # no worker started: load after reading
-            start()
-        index = loading[0].result()
-    if index.config != config:
-        raise ConfigError(
-            f"the index was loaded with {index.config}, but the pages were read with {config}"
-        )
-    return _answer(batch, index)
+    except EOFError:  # the reading failed: nobody waits for an answer
+        return
+    except DedupError as exc:
+        conn.send(exc)
+    except Exception:  # a bug: say where, since the traceback stays in this process
+        conn.send(RuntimeError(f"loading the store {path} failed:\n{traceback.format_exc()}"))
+    finally:
+        conn.close()
 
 
 def _answer(batch: Batch, index: Index) -> CrawlMatches:

@@ -258,15 +258,27 @@ def match_lines(found: CrawlMatches) -> Iterator[bytes]:
     """
     batch = found.batch
     prefixes = [b'{"doc":%b,"para":' % orjson.dumps(doc) for doc in batch.doc_ids]
+    # A cluster's docs and text are encoded once, not once per paragraph that matches it: a
+    # record is its head (cluster, similarity, containment) and its cluster's tail.
+    tails = {
+        cid: dumps({"docs": summary.docs, "text": summary.text})[1:].rstrip(b"\n")
+        for cid, summary in found.clusters.items()
+    }
+    unmatched = b',"match":null}\n'
     suffixes = []
     for match in found.matches:
-        summary = None if match is None else found.clusters.get(match.cluster)
-        record = None
-        if match is not None and summary is not None:
-            record = match_record(
-                match.cluster, match.similarity, match.containment, summary.docs, summary.text
-            )
-        suffixes.append(b',"match":%b}\n' % dumps(record).rstrip(b"\n"))
+        tail = None if match is None else tails.get(match.cluster)
+        if match is None or tail is None:
+            suffixes.append(unmatched)
+            continue
+        head = orjson.dumps(
+            {
+                "cluster": match.cluster,
+                "similarity": match.similarity,
+                "containment": match.containment,
+            }
+        )
+        suffixes.append(b',"match":%b,%b}\n' % (head[:-1], tail))
     # Every part of a line is encoded once (paragraph numbers too): a line is three parts
     # joined, not a formatted string.
     numbers = [b"%d" % n for n in range(int(batch.para_num.max(initial=-1)) + 1)]
