@@ -51,6 +51,10 @@ def test_workers_give_the_pages_of_one_process(write_jsonl: WriteJsonl, keep_htm
     page = pages[0]
     assert page.record is not None
     assert page.record["n"] == 2**70  # exact, beyond 64 bits
+    # The HTML is not sent back inside the record, but its key keeps its place for clean.
+    assert list(page.record.items())[:2] == [("id", "p0"), ("html", None)]
+    assert escaped.record is not None
+    assert escaped.record["html"] is None
     assert (page.html is not None) == keep_html
     assert page.paths == (
         "head > title",

@@ -22,7 +22,7 @@ class RawHtml:
         html: The page as bytes (decoded by its BOM, ``content_type`` or ``<meta>``) or as
             text (from a JSONL line).
         content_type: The HTTP Content-Type header of a WARC response, for its charset.
-        record: The JSON object of a JSONL line, or None.
+        record: The JSON object of a JSONL line, its "html" field None, or None.
         source: The file it came from.
         line: Its 1-based line in a JSONL file, or None.
         offset: Its byte offset in a WARC file, or None.
