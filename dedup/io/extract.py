@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from dedup.errors import InputError
@@ -100,7 +101,9 @@ def extract(raw: RawHtml, keep_html: bool = False) -> Extracted:
     return Extracted(
         raw,
         "\n\n".join(blocks.texts),
-        tuple(blocks.paths),
+        # Interned: the pages of a site share most paths, so a worker's chunk pickles each once
+        # (half the bytes it sends back) and the pages held share them.
+        tuple(map(sys.intern, blocks.paths)),
         html if keep_html else None,
         replaced,
         None,
