@@ -21,8 +21,8 @@ __all__ = ["RawLine", "Refused", "extract_all", "read_line"]
 
 # Pages per task sent to a worker: enough to hide the pickling, few enough to keep order cheap.
 _CHUNK = 32
-# HTML pages extracted here before workers take over (about 30 ms of work): a smaller input
-# never starts them.
+# HTML pages extracted here at most before workers take over (about 30 ms of work), fewer
+# once the workers are ready: a smaller input never starts them.
 _INLINE = _CHUNK
 # HTML pages extracted here before the workers are started: they start (forked, 10-20 ms;
 # from a fork server, 0.2-0.6 s) while this process extracts the rest of the first _INLINE.
@@ -145,6 +145,7 @@ def extract_all(
     items = iter(items)
     with ExitStack() as stack:
         pool: ProcessPoolExecutor | None = None
+        ready: list[Future[None]] = []
         seen = 0
         for item in items:
             if not isinstance(item, RawHtml | RawLine):
@@ -153,8 +154,10 @@ def extract_all(
             yield _work(item, keep_html)
             seen += 1
             if jobs > 1 and seen == _WARM:
-                pool = stack.enter_context(_start(jobs))
-            if pool is not None and seen >= _INLINE:
+                pool, ready = _start(jobs)
+                stack.enter_context(pool)
+            # Pages extracted here once the workers are ready would leave them idle.
+            if pool is not None and (seen >= _INLINE or all(f.done() for f in ready)):
                 break
         if pool is not None:  # what is left of the items (if any) goes to the workers
             yield from _pooled(pool, items, jobs, keep_html)
@@ -163,11 +166,12 @@ def extract_all(
             pool.shutdown(wait=False)
 
 
-def _start(jobs: int) -> ProcessPoolExecutor:
+def _start(jobs: int) -> tuple[ProcessPoolExecutor, list[Future[None]]]:
+    """Start the workers; return the pool and a future per worker that is done once it is
+    ready."""
     pool = ProcessPoolExecutor(jobs, mp_context=_context())
-    for _ in range(jobs):  # one task each starts every worker now, not at the first chunk
-        pool.submit(_warm_up)
-    return pool
+    # One task each starts every worker now, not at the first chunk.
+    return pool, [pool.submit(_warm_up) for _ in range(jobs)]
 
 
 def _context() -> BaseContext:
