@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from dedup.errors import InputError
-from dedup.io.sources import PageReader
 from dedup.io.page import Page
+from dedup.io.sources import PageReader
 from dedup.io.workers import RawLine, Refused, read_line
 
 WriteJsonl = Callable[..., Path]

@@ -235,8 +235,9 @@ class PageReader:
 
     def _spans(self, stream: IO[bytes], path: str) -> str | None:
         """The absolute path workers read lines of ``path`` from, or None: under ``--jobs``,
-        a regular file (not a .gz, a pipe or a device) is read by offset."""
-        if self.jobs <= 1 or path.lower().endswith(".gz"):
+        a regular file (not a .gz, a pipe or a device) is read by offset, where ``os.pread``
+        exists (not on Windows)."""
+        if self.jobs <= 1 or path.lower().endswith(".gz") or not hasattr(os, "pread"):
             return None
         try:
             regular = stat.S_ISREG(os.fstat(stream.fileno()).st_mode)

@@ -192,10 +192,7 @@ def _pooled(
     chunk: list[_Work] = []
     for item in items:
         if isinstance(item, RawHtml | RawLine):
-            # A line with a span goes as the span: the worker reads the bytes.
-            if isinstance(item, RawLine) and item.span is not None:
-                item = RawLine(b"", item.source, item.line, item.html, item.span)
-            chunk.append(item)
+            chunk.append(_to_send(item))
             if len(chunk) >= _CHUNK:
                 waiting.append((pool.submit(_work_chunk, chunk, keep_html), chunk))
                 chunk = []
@@ -210,6 +207,13 @@ def _pooled(
         waiting.append((pool.submit(_work_chunk, chunk, keep_html), chunk))
     while waiting:
         yield from _take(waiting.popleft())
+
+
+def _to_send(item: _Work) -> _Work:
+    """A line with a span goes to a worker as the span alone: the worker reads its bytes."""
+    if isinstance(item, RawLine) and item.span is not None:
+        return RawLine(b"", item.source, item.line, item.html, item.span)
+    return item
 
 
 def _ready(item: _Waiting) -> bool:
