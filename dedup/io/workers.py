@@ -21,11 +21,12 @@ __all__ = ["RawLine", "Refused", "extract_all", "read_line"]
 
 # Pages per task sent to a worker: enough to hide the pickling, few enough to keep order cheap.
 _CHUNK = 32
-# HTML pages extracted here at most before workers take over (about 30 ms of work), fewer
-# once the workers are ready: a smaller input never starts them.
+# HTML pages extracted here at most before workers take over (about 30 ms of work); fewer
+# if the workers are ready sooner.
 _INLINE = _CHUNK
-# HTML pages extracted here before the workers are started: they start (forked, 10-20 ms;
-# from a fork server, 0.2-0.6 s) while this process extracts the rest of the first _INLINE.
+# HTML pages extracted here before the workers are started (a smaller input never starts
+# them): they start (forked, 10-20 ms; from a fork server, 0.2-0.6 s) while this process goes
+# on extracting, up to _INLINE pages.
 _WARM = _CHUNK // 4
 # Chunks per worker sent ahead of the one the consumer waits for.
 _AHEAD = 2
@@ -138,9 +139,9 @@ def extract_all(
     """Extract the :class:`RawHtml` pages and read the :class:`RawLine` lines among ``items``,
     in order; other items pass through as they are.
 
-    With ``jobs`` above 1, once a few chunks of pages have been extracted here (a small input
-    never pays for starting workers), the rest go to that many worker processes in chunks, a
-    few chunks ahead of the consumer, and come back in input order.
+    With ``jobs`` above 1, once a few pages have been extracted here (a small input never pays
+    for starting workers) and the workers are ready, the rest go to that many worker processes
+    in chunks, a few chunks ahead of the consumer, and come back in input order.
     """
     items = iter(items)
     with ExitStack() as stack:
