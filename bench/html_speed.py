@@ -10,6 +10,10 @@ The figures, medians over ``--runs``:
   sharing the machine);
 - the workers' own CPU time: pages per CPU second inside J worker processes reading chunks
   of lines as ``PageReader`` sends them;
+- where ``PageReader(jobs=J)`` spends CPU: microseconds per page in the reading process (its
+  threads included: reading, sending chunks, taking results, the first pages it extracts
+  itself) and in its workers (``RUSAGE_CHILDREN``), summed over the runs; per-page CPU grows
+  with the load of a shared machine, their ratio much less;
 - the anchor, measured in the same run: lexbor alone parsing each page and reading its body's
   text (``LexborHTMLParser(html).body.text()``), the floor any lexbor-based reader pays.
 
@@ -23,7 +27,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -78,6 +84,19 @@ def _workers_cpu_rate(lines: list[RawLine], jobs: int) -> float:
     return sum(done for done, _ in results) / sum(cpu for _, cpu in results)
 
 
+def _children_cpu() -> float:
+    """CPU seconds of the reaped child processes (the PageReader workers, once they exit)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _reap(timeout: float = 5.0) -> None:
+    """Wait for the worker processes a pass left exiting, so their CPU time is counted."""
+    deadline = time.monotonic() + timeout
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure, print a table and write bench/results/html_speed.json."""
     parser = argparse.ArgumentParser(prog="python -m bench.html_speed", description=__doc__)
@@ -110,8 +129,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         def alone() -> int:
             return sum(1 for _ in PageReader([str(path)], jobs=1))
 
+        reader_cpu = workers_cpu = 0.0
+        pooled_pages = 0
         for _ in range(args.runs):
-            wall, _, count = _timed(pooled)
+            _reap()
+            children = _children_cpu()
+            wall, cpu, count = _timed(pooled)
+            _reap()
+            reader_cpu += cpu
+            workers_cpu += _children_cpu() - children
+            pooled_pages += count
             rows["reader wall"].append(count / wall)
             wall, _, count = _timed(alone)
             rows["reader 1 wall"].append(count / wall)
@@ -135,6 +162,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"| extract alone, one process, CPU time | {medians['extract cpu']:.0f} |")
     print(f"| {jobs} workers reading lines, CPU time per worker | {medians['workers cpu']:.0f} |")
     print(f"| anchor: lexbor parse + body text, CPU time | {medians['anchor cpu']:.0f} |")
+    reader_us = 1e6 * reader_cpu / pooled_pages
+    workers_us = 1e6 * workers_cpu / pooled_pages
+    print(f"\n| PageReader jobs={jobs}, CPU per page | µs |\n|---|---:|")
+    print(f"| reading process (threads included) | {reader_us:.0f} |")
+    print(f"| its {jobs} workers | {workers_us:.0f} |")
+    print(f"reading process / workers (CPU): {reader_us / workers_us:.3f}")
     ratio = medians["extract cpu"] / medians["anchor cpu"]
     print(f"extract / anchor (CPU): {ratio:.2f}")
     met = per_core >= TARGET
@@ -148,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "runs": {name: [round(v, 1) for v in values] for name, values in rows.items()},
         "medians": {name: round(v, 1) for name, v in medians.items()},
         "per_core_wall": round(per_core, 1),
+        "reader_cpu_us_per_page": round(reader_us, 1),
+        "workers_cpu_us_per_page": round(workers_us, 1),
         "target_met": met,
         "load_average": {"before": list(load_before), "after": list(load_after)},
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -9,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from dedup.errors import InputError
+from dedup.io.page import Page
 from dedup.io.sources import PageReader
 from dedup.io.workers import RawLine, Refused, read_line
 
@@ -51,6 +54,10 @@ def test_workers_give_the_pages_of_one_process(write_jsonl: WriteJsonl, keep_htm
     page = pages[0]
     assert page.record is not None
     assert page.record["n"] == 2**70  # exact, beyond 64 bits
+    # The HTML is not sent back inside the record, but its key keeps its place for clean.
+    assert list(page.record.items())[:2] == [("id", "p0"), ("html", None)]
+    assert escaped.record is not None
+    assert escaped.record["html"] is None
     assert (page.html is not None) == keep_html
     assert page.paths == (
         "head > title",
@@ -82,3 +89,43 @@ def test_read_line_keeps_the_error_fields() -> None:
         str(error)
         == 'in.jsonl:4: "id" must be a string, got int; fix the line or pass --skip-bad to skip it'
     )
+
+
+def test_workers_read_files_by_span_and_gzip_and_stdin_by_bytes(
+    write_jsonl: WriteJsonl, tmp_path: Path
+) -> None:
+    """jobs=2 gives what jobs=1 gives, whether the workers read lines by span (a regular file,
+    and a second one starting with a byte order mark) or get their bytes (.gz, stdin)."""
+    first = write_jsonl(_lines())
+    second = tmp_path / "marked.jsonl"
+    second.write_bytes(b"\xef\xbb\xbf" + first.read_bytes().replace(b'"id": "p', b'"id": "q'))
+    packed = tmp_path / "packed.jsonl.gz"
+    packed.write_bytes(gzip.compress(first.read_bytes().replace(b'"id": "p', b'"id": "r')))
+    stdin = first.read_bytes().replace(b'"id": "p', b'"id": "s')
+    results = []
+    for jobs in (1, 2):
+        inputs = [str(first), str(second), str(packed), "-"]
+        reader = PageReader(inputs, skip_bad=True, jobs=jobs, stdin=io.BytesIO(stdin))
+        pages = list(reader)
+        results.append((pages, reader.skipped, [str(e) for e in reader.first_skipped]))
+    assert results[0] == results[1]
+    pages = results[1][0]
+    assert [page.id for page in pages if page.id[1:] == "0"] == ["p0", "q0", "r0", "s0"]
+    marked = next(page for page in pages if page.id == "q0")
+    assert (marked.source, marked.line) == (str(second), 1)
+
+
+def test_a_line_read_by_span_names_its_file_and_line_when_it_cannot(tmp_path: Path) -> None:
+    """A worker reading a line by span refuses it, with the file and line, when the file is
+    gone or was cut short since the reading process saw the line."""
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(b'{"id": "a", "html": "<p>x</p>"}\n')
+    whole = read_line(RawLine(b"", "cut.jsonl", 1, False, (str(path), 0, path.stat().st_size)))
+    assert isinstance(whole, Page)
+    assert whole.text == "x"
+    cut = read_line(RawLine(b"", "cut.jsonl", 1, False, (str(path), 0, 100)))
+    assert isinstance(cut, Refused)
+    assert str(cut.error()).startswith("cut.jsonl:1: the file was cut short while it was read")
+    gone = read_line(RawLine(b"", "gone.jsonl", 3, False, (str(tmp_path / "gone.jsonl"), 0, 9)))
+    assert isinstance(gone, Refused)
+    assert str(gone.error()).startswith("gone.jsonl:3: cannot read (No such file or directory)")

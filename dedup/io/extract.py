@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from dedup.errors import InputError
@@ -22,7 +23,7 @@ class RawHtml:
         html: The page as bytes (decoded by its BOM, ``content_type`` or ``<meta>``) or as
             text (from a JSONL line).
         content_type: The HTTP Content-Type header of a WARC response, for its charset.
-        record: The JSON object of a JSONL line, or None.
+        record: The JSON object of a JSONL line, its "html" field None, or None.
         source: The file it came from.
         line: Its 1-based line in a JSONL file, or None.
         offset: Its byte offset in a WARC file, or None.
@@ -100,7 +101,9 @@ def extract(raw: RawHtml, keep_html: bool = False) -> Extracted:
     return Extracted(
         raw,
         "\n\n".join(blocks.texts),
-        tuple(blocks.paths),
+        # Interned: the pages of a site share most paths, so a worker's chunk pickles each once
+        # (half the bytes it sends back) and the pages held share them.
+        tuple(map(sys.intern, blocks.paths)),
         html if keep_html else None,
         replaced,
         None,

@@ -25,7 +25,7 @@ def parse_line(raw: bytes, source: str, line: int, *, html: bool = False) -> Pag
     """Parse one JSONL line into a :class:`Page`, or an HTML page to extract.
 
     A line is ``{"id", "text"}``, or ``{"id", "html"}`` for an HTML page (the only form read
-    when ``html`` is true).
+    when ``html`` is true). An HTML page's record keeps its "html" key with the value None.
 
     Raises:
         InputError: The line is not UTF-8, not a JSON object, or lacks a string "id" or "text".
@@ -65,6 +65,9 @@ def parse_line(raw: bytes, source: str, line: int, *, html: bool = False) -> Pag
             continue
         raise InputError(f"{problem}; {SKIP_HINT}", source=source, line=line)
     if body == "html":
+        # The record keeps its "html" key, in its place, but not the HTML: a worker sends the
+        # record back, and the page's HTML is already in RawHtml.html (and Page.html).
+        record["html"] = None
         return RawHtml(fields[0], fields[1], None, record, source, line)
     return Page(fields[0], fields[1], record, source, line)
 

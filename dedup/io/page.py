@@ -18,7 +18,9 @@ class Page:
         id: The page id: the JSONL "id" field, or the path of a .txt file as given.
         text: The page text.
         record: The whole JSON object of a JSONL line (so other fields can pass through), or
-            None for a .txt page.
+            None for a .txt, .html or WARC page. For an HTML page its "html" field is None (the
+            key stays, in its place): the HTML is not kept twice, nor sent back from a worker
+            under ``--jobs``; read it with ``keep_html``, in :attr:`html`.
         source: The file the page came from ("<stdin>" for "-").
         line: The 1-based line of the page in its source (1 for a .txt or .html page, the
             byte offset of the record for a WARC page).

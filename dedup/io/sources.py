@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
+import stat
 import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -229,10 +231,23 @@ class PageReader:
             elif kind == "html":
                 yield RawHtml(path, _read_all(stream, path), None, None, path, None)
             else:
-                yield from self._jsonl(stream, path)
+                yield from self._jsonl(stream, path, self._spans(stream, path))
 
-    def _jsonl(self, stream: IO[bytes], source: str) -> Iterator[object]:
+    def _spans(self, stream: IO[bytes], path: str) -> str | None:
+        """The absolute path workers read lines of ``path`` from, or None: under ``--jobs``,
+        a regular file (not a .gz, a pipe or a device) is read by offset, where ``os.pread``
+        exists (not on Windows)."""
+        if self.jobs <= 1 or path.lower().endswith(".gz") or not hasattr(os, "pread"):
+            return None
+        try:
+            regular = stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+        except (OSError, ValueError):
+            return None
+        return os.path.abspath(path) if regular else None
+
+    def _jsonl(self, stream: IO[bytes], source: str, spans: str | None = None) -> Iterator[object]:
         number = 0
+        end = 0  # the offset of the end of the latest line
         lines = read_lines(stream)
         html = self.format == "html"
         while True:
@@ -243,12 +258,14 @@ class PageReader:
             except _READ_ERRORS as exc:
                 raise unreadable(source, number + 1, exc) from exc
             number += 1
+            end += len(raw)
             if number == 1 and raw.startswith(_BOM):
                 raw = raw[len(_BOM) :]
             if not raw or raw.isspace():  # isspace stops at the first other byte; strip copies
                 continue
             if html or _HTML_KEY in raw:  # parsed where it is extracted: in a worker
-                yield RawLine(raw, source, number, html)
+                span = None if spans is None else (spans, end - len(raw), len(raw))
+                yield RawLine(raw, source, number, html, span)
                 continue
             try:
                 page = parse_line(raw, source, number, html=html)

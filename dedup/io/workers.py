@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -13,18 +14,19 @@ from multiprocessing.context import BaseContext
 
 from dedup.errors import InputError
 from dedup.io.extract import Extracted, RawHtml, extract
-from dedup.io.jsonl import parse_line
+from dedup.io.jsonl import parse_line, unreadable
 from dedup.io.page import Page
 
 __all__ = ["RawLine", "Refused", "extract_all", "read_line"]
 
 # Pages per task sent to a worker: enough to hide the pickling, few enough to keep order cheap.
 _CHUNK = 32
-# HTML pages extracted here before workers take over (about 30 ms of work): a smaller input
-# never starts them.
+# HTML pages extracted here at most before workers take over (about 30 ms of work); fewer
+# if the workers are ready sooner.
 _INLINE = _CHUNK
-# HTML pages extracted here before the workers are started: they start (forked, 10-20 ms;
-# from a fork server, 0.2-0.6 s) while this process extracts the rest of the first _INLINE.
+# HTML pages extracted here before the workers are started (a smaller input never starts
+# them): they start (forked, 10-20 ms; from a fork server, 0.2-0.6 s) while this process goes
+# on extracting, up to _INLINE pages.
 _WARM = _CHUNK // 4
 # Chunks per worker sent ahead of the one the consumer waits for.
 _AHEAD = 2
@@ -35,20 +37,24 @@ class RawLine:
     """A JSONL line that holds an HTML page (or seems to), not yet parsed.
 
     The line is parsed where its page is extracted, so that under ``--jobs`` a worker rather
-    than the reading process decodes its 50 KB of JSON, and the workers get bytes, the
-    cheapest thing to send.
+    than the reading process decodes its 50 KB of JSON. A line of a regular file goes to a
+    worker as its ``span`` alone, and the worker reads the bytes itself: pickling 50 KB and
+    piping it cost the reading process more than reading it.
 
     Attributes:
-        raw: The line's bytes, any byte order mark removed.
+        raw: The line's bytes, any byte order mark removed (empty when sent as a span).
         source: The file it came from.
         line: Its 1-based line number.
         html: Read the line as ``{"id", "html"}`` whatever its fields (``--format html``).
+        span: The absolute path of a regular file, the byte offset of ``raw`` in it and its
+            length, or None (a .gz file or stdin).
     """
 
     raw: bytes
     source: str
     line: int
     html: bool
+    span: tuple[str, int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +72,23 @@ class Refused:
 
 
 def read_line(item: RawLine, keep_html: bool = False) -> Page | Refused:
-    """Parse a JSONL line and, if it holds an HTML page, cut the page into blocks."""
+    """Parse a JSONL line (read from its span first if it came without its bytes) and, if it
+    holds an HTML page, cut the page into blocks."""
+    raw = item.raw
+    if not raw and item.span is not None:
+        try:
+            raw = _read_span(*item.span)
+        except OSError as exc:
+            error = unreadable(item.source, item.line, exc)
+            return Refused(error.reason, error.source, error.line)
+        if len(raw) != item.span[2]:
+            return Refused(
+                "the file was cut short while it was read; read it again once it is complete",
+                item.source,
+                item.line,
+            )
     try:
-        parsed = parse_line(item.raw, item.source, item.line, html=item.html)
+        parsed = parse_line(raw, item.source, item.line, html=item.html)
     except InputError as exc:
         return Refused(exc.reason, exc.source, exc.line)
     if isinstance(parsed, Page):
@@ -78,6 +98,14 @@ def read_line(item: RawLine, keep_html: bool = False) -> Page | Refused:
     if done.error is not None:
         return Refused(done.error)
     return Page(parsed.id, done.text, parsed.record, item.source, item.line, done.paths, done.html)
+
+
+def _read_span(path: str, offset: int, size: int) -> bytes:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.pread(fd, size, offset)
+    finally:
+        os.close(fd)
 
 
 _Work = RawHtml | RawLine
@@ -111,13 +139,14 @@ def extract_all(
     """Extract the :class:`RawHtml` pages and read the :class:`RawLine` lines among ``items``,
     in order; other items pass through as they are.
 
-    With ``jobs`` above 1, once a few chunks of pages have been extracted here (a small input
-    never pays for starting workers), the rest go to that many worker processes in chunks, a
-    few chunks ahead of the consumer, and come back in input order.
+    With ``jobs`` above 1, once a few pages have been extracted here (a small input never pays
+    for starting workers) and the workers are ready, the rest go to that many worker processes
+    in chunks, a few chunks ahead of the consumer, and come back in input order.
     """
     items = iter(items)
     with ExitStack() as stack:
         pool: ProcessPoolExecutor | None = None
+        ready: list[Future[None]] = []
         seen = 0
         for item in items:
             if not isinstance(item, RawHtml | RawLine):
@@ -126,8 +155,10 @@ def extract_all(
             yield _work(item, keep_html)
             seen += 1
             if jobs > 1 and seen == _WARM:
-                pool = stack.enter_context(_start(jobs))
-            if pool is not None and seen >= _INLINE:
+                pool, ready = _start(jobs)
+                stack.enter_context(pool)
+            # Pages extracted here once the workers are ready would leave them idle.
+            if pool is not None and (seen >= _INLINE or all(f.done() for f in ready)):
                 break
         if pool is not None:  # what is left of the items (if any) goes to the workers
             yield from _pooled(pool, items, jobs, keep_html)
@@ -136,11 +167,12 @@ def extract_all(
             pool.shutdown(wait=False)
 
 
-def _start(jobs: int) -> ProcessPoolExecutor:
+def _start(jobs: int) -> tuple[ProcessPoolExecutor, list[Future[None]]]:
+    """Start the workers; return the pool and a future per worker that is done once it is
+    ready."""
     pool = ProcessPoolExecutor(jobs, mp_context=_context())
-    for _ in range(jobs):  # one task each starts every worker now, not at the first chunk
-        pool.submit(_warm_up)
-    return pool
+    # One task each starts every worker now, not at the first chunk.
+    return pool, [pool.submit(_warm_up) for _ in range(jobs)]
 
 
 def _context() -> BaseContext:
@@ -161,7 +193,7 @@ def _pooled(
     chunk: list[_Work] = []
     for item in items:
         if isinstance(item, RawHtml | RawLine):
-            chunk.append(item)
+            chunk.append(_to_send(item))
             if len(chunk) >= _CHUNK:
                 waiting.append((pool.submit(_work_chunk, chunk, keep_html), chunk))
                 chunk = []
@@ -176,6 +208,13 @@ def _pooled(
         waiting.append((pool.submit(_work_chunk, chunk, keep_html), chunk))
     while waiting:
         yield from _take(waiting.popleft())
+
+
+def _to_send(item: _Work) -> _Work:
+    """A line with a span goes to a worker as the span alone: the worker reads its bytes."""
+    if isinstance(item, RawLine) and item.span is not None:
+        return RawLine(b"", item.source, item.line, item.html, item.span)
+    return item
 
 
 def _ready(item: _Waiting) -> bool:
