@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
-from multiprocessing import get_all_start_methods, get_context
-from multiprocessing.context import BaseContext
 
 from dedup.errors import InputError
 from dedup.io.extract import Extracted, RawHtml, extract
 from dedup.io.jsonl import parse_line, unreadable
 from dedup.io.page import Page
+from dedup.processes import process_context
 
 __all__ = ["RawLine", "Refused", "extract_all", "read_line"]
 
@@ -170,20 +168,12 @@ def extract_all(
 def _start(jobs: int) -> tuple[ProcessPoolExecutor, list[Future[None]]]:
     """Start the workers; return the pool and a future per worker that is done once it is
     ready."""
-    pool = ProcessPoolExecutor(jobs, mp_context=_context())
+    # Forked, the workers start in a few milliseconds with the parser loaded, where a fork
+    # server blocked this process 0.2-0.3 s and readied them in 0.4-0.6 s on a loaded machine,
+    # each pass: half a pass over 1,000 pages. Beside a thread, a fork server is safe.
+    pool = ProcessPoolExecutor(jobs, mp_context=process_context("forkserver"))
     # One task each starts every worker now, not at the first chunk.
     return pool, [pool.submit(_warm_up) for _ in range(jobs)]
-
-
-def _context() -> BaseContext:
-    """Fork when it is safe (a POSIX caller with no other threads): the workers start in a
-    few milliseconds with the parser loaded, where a fork server blocked this process 0.2-0.3 s
-    and readied them in 0.4-0.6 s on a loaded machine, each pass: half a pass over 1,000 pages.
-    Otherwise a fork server, safe beside threads, or spawn where there is none."""
-    methods = get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
-        return get_context("fork")
-    return get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 def _pooled(
