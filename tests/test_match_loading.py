@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import sys
@@ -112,14 +113,16 @@ def test_bad_input_stops_the_child_and_says_where(stored: tuple[Path, Pages]) ->
 def test_a_child_that_dies_is_a_store_error(stored: tuple[Path, Pages]) -> None:
     """A loading process killed (say, out of memory) is reported, never waited for forever."""
     path, crawl = stored
-    real_index = Index
 
-    def dying(*args: object, **kwargs: object) -> Index:
-        os.kill(os.getpid(), signal.SIGKILL)  # runs in the child, where the index is loaded
-        return real_index(*args, **kwargs)  # type: ignore[arg-type]
+    def reading() -> Iterator[tuple[str, str]]:
+        yield from crawl[:20]
+        # Kill the child while the pages are read (it loads, or waits for them): whether it
+        # was forked or spawned, it is the one live child of that name.
+        (child,) = [p for p in multiprocessing.active_children() if p.name == "dedup-load"]
+        assert child.pid is not None
+        os.kill(child.pid, signal.SIGKILL)
+        child.join()
+        yield from crawl[20:]
 
-    with (
-        patch("dedup.index.matching.Index", dying),
-        pytest.raises(StoreError, match=r"ended \(exit code -9\) without an answer"),
-    ):
-        match_stored(crawl, path, DedupConfig(), known=set(), jobs=1)
+    with pytest.raises(StoreError, match=r"ended \(exit code -9\) without an answer"):
+        match_stored(reading(), path, DedupConfig(), known=set(), jobs=1)

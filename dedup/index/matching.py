@@ -109,7 +109,7 @@ def match_stored(
     child = context.Process(
         target=_load_and_match, args=(theirs, str(path), config), name="dedup-load", daemon=True
     )
-    child.start()  # before the fingerprinting workers: no thread runs yet, so it is forked
+    child.start()  # before the fingerprinting workers: forked if no thread runs yet
     theirs.close()
     try:
         batch = read_batch(pages, config, jobs=jobs, progress=progress, split=split, known=known)
@@ -117,16 +117,18 @@ def match_stored(
         # The child needs the text of an unsigned row only, in case it must sign it.
         unsigned, first = (distinct.prints.counts == 0).tolist(), distinct.first_raw.tolist()
         request = ([texts[r] if u else "" for r, u in zip(first, unsigned, strict=True)],)
-        if not ours.poll():  # else the child failed while loading, and said why
-            with contextlib.suppress(BrokenPipeError):  # it died: the reading below says so
-                ours.send((*request, distinct.prints))
-        reply = ours.recv()
-    except EOFError:
-        child.join(timeout=1.0)
-        raise StoreError(
-            f"the process loading the store {path} ended (exit code {child.exitcode}) without "
-            "an answer; check that the machine has the memory to hold the store's index"
-        ) from None
+        try:
+            if not ours.poll():  # else the child failed while loading, and said why
+                with contextlib.suppress(BrokenPipeError):  # it died: the reading below says so
+                    ours.send((*request, distinct.prints))
+            reply = ours.recv()
+        except (EOFError, ConnectionError):
+            child.join(timeout=1.0)
+            raise StoreError(
+                f"the process loading the store {path} ended (exit code {child.exitcode}) "
+                "without an answer; check that the machine has the memory to hold the store's "
+                "index"
+            ) from None
     finally:
         ours.close()
         if child.is_alive() and child.exitcode is None:
@@ -151,6 +153,7 @@ def _load_and_match(conn: Connection, path: str, config: DedupConfig) -> None:
     send back ``(matches, clusters)``, or the error."""
     from dedup.stores.sqlite import SQLiteStore  # noqa: PLC0415 - the child's own connection
 
+    reply: object
     try:
         store = SQLiteStore(path, read_only=True)
         try:
@@ -166,22 +169,22 @@ def _load_and_match(conn: Connection, path: str, config: DedupConfig) -> None:
         finally:
             store.close()
         # As columns: pickling 40,000 slotted objects one by one takes a third of a second.
-        conn.send(
-            (
-                [None if m is None else m.cluster for m in matches],
-                [0.0 if m is None else m.similarity for m in matches],
-                [0.0 if m is None else m.containment for m in matches],
-                [[getattr(c, name) for c in clusters.values()] for name in _SUMMARY],
-            )
+        reply = (
+            [None if m is None else m.cluster for m in matches],
+            [0.0 if m is None else m.similarity for m in matches],
+            [0.0 if m is None else m.containment for m in matches],
+            [[getattr(c, name) for c in clusters.values()] for name in _SUMMARY],
         )
-    except EOFError:  # the reading failed: nobody waits for an answer
+    except (EOFError, KeyboardInterrupt):  # the reading failed or was stopped: nobody waits
+        conn.close()
         return
     except DedupError as exc:
-        conn.send(exc)
+        reply = exc
     except Exception:  # a bug: say where, since the traceback stays in this process
-        conn.send(RuntimeError(f"loading the store {path} failed:\n{traceback.format_exc()}"))
-    finally:
-        conn.close()
+        reply = RuntimeError(f"loading the store {path} failed:\n{traceback.format_exc()}")
+    with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):  # the caller may be gone
+        conn.send(reply)
+    conn.close()
 
 
 def _answer(batch: Batch, index: Index) -> CrawlMatches:
