@@ -72,11 +72,8 @@ class Fingerprinter:
         *,
         inline: int = INLINE,
         known: Container[int] | None = None,
-        on_started: Callable[[], None] | None = None,
     ) -> None:
         self._config = config
-        # Called once the workers are forked: from then on, the caller may start threads.
-        self._on_started = on_started
         # Exact keys left unsigned (an index matches them exactly): zero signature, count 0.
         self._known = known
         self._signed_rows: list[int] = []
@@ -113,7 +110,6 @@ class Fingerprinter:
         self._keying.append(
             _Task(exact_keys, (texts, self._config), self._started() if elsewhere else None)
         )
-        self._started_hook()
         while self._keying and (
             self._keying[0].ready() or len(self._keying) > 2 * self._workers + 1
         ):
@@ -170,7 +166,6 @@ class Fingerprinter:
             return
         pool = self._started() if self._parallel() and not here else None
         self._signing.append(_Task(sign_normalized, (normalized, self._config), pool))
-        self._started_hook()
         while self._signing and (
             self._signing[0].ready() or len(self._signing) > 4 * self._workers + 1
         ):
@@ -185,13 +180,6 @@ class Fingerprinter:
             context = process_context("spawn")
             self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
         return self._pool
-
-    def _started_hook(self) -> None:
-        """Call ``on_started`` once the pool has its first task: a pool that forks forks all
-        its workers then, before its own thread starts (one that spawns is safe anyway)."""
-        if self._on_started is not None and self._pool is not None:
-            hook, self._on_started = self._on_started, None
-            hook()
 
 
 _T = TypeVar("_T")

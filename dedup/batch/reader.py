@@ -57,7 +57,6 @@ def read_batch(
     split: SplitMode = "blank",
     known: Container[int] | None = None,
     repeated_ids: bool = False,
-    on_started: Callable[[], None] | None = None,
 ) -> Batch:
     """Read ``pages`` once, as a stream, and fingerprint each distinct raw paragraph.
 
@@ -70,8 +69,6 @@ def read_batch(
     cuts ``.html`` files.
     Paragraphs whose exact key is in ``known`` are left unsigned (an index matches them exactly).
     With ``repeated_ids``, a page id may come again (for an index, where it replaces the page).
-    ``on_started`` is called once the fingerprinting workers are started (forked, when this
-    process has no other thread), if any start: from then on the caller may start threads.
 
     Raises:
         InputError: a page is not an ``(id, text)`` pair or a mapping with both, or its id
@@ -87,9 +84,7 @@ def read_batch(
     first_of: dict[str, int] = {}  # page id -> the page that has it
     large = isinstance(pages, Sized) and len(pages) >= LARGE_INPUT
     inline = INLINE_LARGE if large else INLINE
-    with Fingerprinter(
-        config, workers, inline=inline, known=known, on_started=on_started
-    ) as fingerprinter:
+    with Fingerprinter(config, workers, inline=inline, known=known) as fingerprinter:
         sent = 0  # raw texts given to the fingerprinter
         for number, page in enumerate(pages, start=1):
             doc_id, text = _page_fields(page, number)

@@ -102,7 +102,8 @@ def match_stored(
 
     Raises:
         StoreError: the store cannot be loaded, or the child ended without an answer.
-        ConfigError: the store was made with other settings than ``config``.
+        DedupError: the child's error as it is, such as an
+            :class:`~dedup.errors.IncompatibleSignatureError` for a store of other settings.
     """
     context: Any = process_context("spawn")  # typeshed's BaseContext lacks Process and Pipe
     ours, theirs = context.Pipe()
@@ -116,11 +117,11 @@ def match_stored(
         texts, distinct = batch.raw_texts, batch.distinct
         # The child needs the text of an unsigned row only, in case it must sign it.
         unsigned, first = (distinct.prints.counts == 0).tolist(), distinct.first_raw.tolist()
-        request = ([texts[r] if u else "" for r, u in zip(first, unsigned, strict=True)],)
+        needed = [texts[r] if u else "" for r, u in zip(first, unsigned, strict=True)]
         try:
             if not ours.poll():  # else the child failed while loading, and said why
                 with contextlib.suppress(BrokenPipeError):  # it died: the reading below says so
-                    ours.send((*request, distinct.prints))
+                    ours.send((needed, distinct.prints))
             reply = ours.recv()
         except (EOFError, ConnectionError):
             child.join(timeout=1.0)
