@@ -64,12 +64,7 @@ from dedup.stores.redis_records import (
     encode_entry,
     entry_field,
 )
-from dedup.stores.store import (
-    Skeleton,
-    StoredDocument,
-    StoredEntry,
-    nth_text,
-)
+from dedup.stores.store import Skeleton, StoredDocument, StoredEntry, nth_text
 
 __all__ = ["RedisStore"]
 
@@ -176,7 +171,8 @@ class RedisStore:
         }
         for doc_id in docs if self._depth else ():  # a write in progress reads its own
             if doc_id in self._stash_docs:
-                texts[doc_id] = getattr(self._stash_docs[doc_id], "texts", None)
+                stashed = self._stash_docs[doc_id]
+                texts[doc_id] = None if stashed is None else stashed.texts
         return [nth_text(texts.get(doc_id), para) for doc_id, para in wanted]
 
     def documents(self) -> Iterator[StoredDocument]:
