@@ -3,8 +3,11 @@ writes before it reads or writes, and all of them agree with one index doing the
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 from collections.abc import Callable
+from multiprocessing.queues import Queue
+from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import dedup
+from dedup.errors import StoreError
 from dedup.index.index import ClusterSummary, Paragraph
+from dedup.stores.sqlite import SQLiteStore
 
 WORDS = [
     "river",
@@ -145,3 +150,35 @@ def test_indexes_sharing_a_store_agree_with_one_index(
     fresh = check_interleaving(shared, lambda: _open(path), ops)
     for index in (*shared, fresh):
         index.close()
+
+
+def _open_new_store(path: str, start: Synchronized[int], answers: Queue[str]) -> None:
+    while not start.value:  # every process opens the file at the same moment
+        pass
+    try:
+        SQLiteStore(path).close()
+        answers.put("ok")
+    except StoreError as exc:
+        answers.put(str(exc))
+
+
+@pytest.mark.timeout(120)
+def test_processes_creating_one_new_store_at_once_all_open_it(tmp_path: Path) -> None:
+    """The service's workers open a new store at the same moment: none is told "database is
+    locked" (before, about one opening in thirty was)."""
+    context = multiprocessing.get_context("fork")
+    for trial in range(40):
+        path = str(tmp_path / f"{trial}.sqlite3")
+        start, answers = context.Value("i", 0), context.Queue()
+        openers = [
+            context.Process(target=_open_new_store, args=(path, start, answers)) for _ in range(4)
+        ]
+        for opener in openers:
+            opener.start()
+        start.value = 1
+        assert [answers.get(timeout=60) for _ in openers] == ["ok"] * 4
+        for opener in openers:
+            opener.join()
+        store = SQLiteStore(path, read_only=True)
+        assert store.settings() == {}
+        store.close()

@@ -24,33 +24,11 @@ import numpy as np
 import numpy.typing as npt
 
 from dedup.errors import StorageFullError, StoreError
+from dedup.stores.sqlite_schema import create, is_created
 from dedup.stores.store import Skeleton, StoredDocument, StoredEntry, fingerprint_arrays
 
 __all__ = ["SQLiteStore"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    meta TEXT
-);
-CREATE TABLE IF NOT EXISTS paragraphs (
-    doc_seq INTEGER NOT NULL REFERENCES documents(seq) ON DELETE CASCADE,
-    idx INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    key INTEGER NOT NULL,
-    cluster TEXT NOT NULL,
-    PRIMARY KEY (doc_seq, idx)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS entries (
-    key INTEGER PRIMARY KEY,
-    count INTEGER NOT NULL,
-    signature BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS changes (doc_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS changes_by_seq ON changes (seq);
-"""
 # Keys per "IN (...)" query, well under SQLite's limit on bound variables.
 _CHUNK = 500
 
@@ -91,6 +69,8 @@ class SQLiteStore:
                 f"{parent} is a file, not a directory; give the store a directory "
                 "(it is created if missing)"
             )
+        self._lock = threading.RLock()
+        self._lock_fd: int | None = None
         try:
             if read_only:
                 # mode=ro: this connection can never write, whatever a caller does.
@@ -108,18 +88,23 @@ class SQLiteStore:
                 self._db = sqlite3.connect(
                     self.path, check_same_thread=False, isolation_level=None, timeout=30.0
                 )
-                self._db.execute("PRAGMA journal_mode=WAL")
+                if not is_created(self._db):
+                    # Processes opening a new store at once (the service's workers) would each
+                    # create it, and SQLite answers one "database is locked" without waiting.
+                    fd = self._write_lock()
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                    try:
+                        create(self._db)
+                    finally:
+                        fcntl.flock(fd, fcntl.LOCK_UN)
                 self._db.execute("PRAGMA synchronous=FULL")
                 self._db.execute("PRAGMA foreign_keys=ON")
-                self._db.executescript(_SCHEMA)
             self._position = self._last_change()
             self._version = self._data_version()
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(
                 f"cannot open the store {self.path}: {exc}; check the path and its permissions"
             ) from exc
-        self._lock = threading.RLock()
-        self._lock_fd: int | None = None
         self._pending = self._position
 
     def settings(self) -> dict[str, str]:
