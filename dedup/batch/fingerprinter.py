@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dedup.config import DedupConfig
-from dedup.processes import process_context
+from dedup.processes import ignore_interrupts, process_context
 from dedup.sketch.fingerprint import Fingerprints, exact_keys, sign_normalized
 
 __all__ = ["BATCH", "INLINE", "INLINE_LARGE", "LARGE_INPUT", "Distinct", "Fingerprinter"]
@@ -178,7 +178,9 @@ class Fingerprinter:
         if self._pool is None:
             # Beside a thread, spawn: unlike a fork server it works from any __main__, even stdin.
             context = process_context("spawn")
-            self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                self._workers, mp_context=context, initializer=ignore_interrupts
+            )
         return self._pool
 
 

@@ -13,7 +13,7 @@ from dedup.errors import InputError
 from dedup.io.extract import Extracted, RawHtml, extract
 from dedup.io.jsonl import parse_line, unreadable
 from dedup.io.page import Page
-from dedup.processes import process_context
+from dedup.processes import ignore_interrupts, process_context
 
 __all__ = ["RawLine", "Refused", "extract_all", "read_line"]
 
@@ -171,7 +171,9 @@ def _start(jobs: int) -> tuple[ProcessPoolExecutor, list[Future[None]]]:
     # Forked, the workers start in a few milliseconds with the parser loaded, where a fork
     # server blocked this process 0.2-0.3 s and readied them in 0.4-0.6 s on a loaded machine,
     # each pass: half a pass over 1,000 pages. Beside a thread, a fork server is safe.
-    pool = ProcessPoolExecutor(jobs, mp_context=process_context("forkserver"))
+    pool = ProcessPoolExecutor(
+        jobs, mp_context=process_context("forkserver"), initializer=ignore_interrupts
+    )
     # One task each starts every worker now, not at the first chunk.
     return pool, [pool.submit(_warm_up) for _ in range(jobs)]
 
