@@ -127,15 +127,15 @@ def shingle(normalized: Sequence[bytes | list[bytes]], ngram: int, seed: int = 0
 
     # Distinct shingles per paragraph: sort (paragraph, hash) pairs packed in one uint64.
     packed = sorted_unique((np.concatenate(owners).astype(np.uint64) << _U32) | mixed)
-    return Shingles(
-        (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32), _offsets(packed, lengths.size)
-    )
+    return _shingles(packed, lengths.size)
 
 
-def _offsets(packed: npt.NDArray[np.uint64], count: int) -> npt.NDArray[np.int64]:
-    """Return where each paragraph's pairs start in sorted (paragraph << 32 | hash) pairs."""
+def _shingles(packed: npt.NDArray[np.uint64], count: int) -> Shingles:
+    """The Shingles of ``count`` paragraphs from their sorted, distinct (paragraph << 32 | hash)
+    pairs: each paragraph's pairs start where a search for ``paragraph << 32`` lands."""
     firsts = np.arange(count + 1, dtype=np.uint64) << _U32
-    return np.searchsorted(packed, firsts).astype(np.int64)
+    offsets = np.searchsorted(packed, firsts).astype(np.int64)
+    return Shingles((packed & np.uint64(0xFFFFFFFF)).astype(np.uint32), offsets)
 
 
 def char_shingle(
@@ -207,6 +207,4 @@ def char_shingle(
         combined += word.astype(np.uint64) * _WORD_SALT
     mixed = fmix64(combined ^ np.uint64(seed & 0xFFFFFFFFFFFFFFFF)) >> _U32
     packed = sorted_unique((owner.astype(np.uint64) << _U32) | mixed)
-    return Shingles(
-        (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32), _offsets(packed, lengths.size)
-    )
+    return _shingles(packed, lengths.size)
