@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from dedup import DedupConfig, Index
 from dedup.sketch.match import match_rule, score_pairs
-from dedup.sketch.pruning import _rule_needs, best_candidates
+from dedup.sketch.pruning import _Needs, best_candidates, low_byte_agreements
 
 # bench/ is not an installed package (only dedup and service are): import it from the work tree.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -24,7 +24,9 @@ CONFIGS = st.sampled_from(
     [
         DedupConfig(),
         DedupConfig(threshold=0.8, containment=None),
-        DedupConfig(num_perm=40, bands=10, rows=2),  # a last block of 8 permutations
+        DedupConfig(num_perm=40, bands=10, rows=2),
+        DedupConfig(num_perm=36, bands=9, rows=2),  # low bytes not a whole number of words
+        DedupConfig(num_perm=256),  # up to 256 agreeing bytes: more than one byte holds
         DedupConfig(threshold=0.3, short_threshold=0.5, min_containment_shingles=3),
     ]
 )
@@ -91,7 +93,9 @@ def test_rule_needs_is_the_fewest_agreements_that_match(
     (num_perm + 1 when none does), checked against every count from 0 to num_perm."""
     counts = np.array(drawn, dtype=np.int64)
     rows, cols = np.divmod(np.arange(counts.size**2, dtype=np.int64), counts.size)
-    got = _rule_needs(counts, counts, rows, cols, num_perm=config.num_perm, config=config)
+    needs = _Needs(counts, counts, num_perm=config.num_perm, config=config)
+    got = needs.of_pairs(rows, cols)
+    assert np.array_equal(needs.least(), got.reshape(counts.size, counts.size).min(axis=1))
     for pair, need in enumerate(got.tolist()):
         agree = np.arange(config.num_perm + 1)
         size = agree.size
@@ -104,6 +108,27 @@ def test_rule_needs_is_the_fewest_agreements_that_match(
         hits = np.flatnonzero(matched)
         assert need == (hits[0] if hits.size else config.num_perm + 1)
         assert matched[need:].all()  # the rule only grows with the similarity
+
+
+@given(
+    st.sampled_from([8, 36, 128, 256, 2048, 2056]),
+    st.integers(0, 2**32 - 1),
+    st.floats(0.0, 1.0),
+)
+def test_low_byte_agreements_bound_the_agreements(num_perm: int, seed: int, share: float) -> None:
+    """The count of permutations whose low bytes agree is at least the count whose whole
+    values do, and exact when no two unequal values share a low byte."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 2**32, size=(5, num_perm), dtype=np.uint32)
+    b = np.where(rng.random((7, num_perm)) < share, a[rng.integers(0, 5, size=7)], a[0] + 1)
+    b[0] = a[1] ^ np.uint32(0x100)  # equal low bytes, unequal values: counted, not agreeing
+    rows, cols = np.divmod(np.arange(35, dtype=np.int64), 7)
+    got = low_byte_agreements(a, b, rows, cols)
+    agree = np.count_nonzero(a[rows] == b[cols], axis=1)
+    low = np.count_nonzero(a[rows] % 256 == b[cols] % 256, axis=1)
+    assert np.array_equal(got, low)
+    assert (got >= agree).all()
+    assert got[1 * 7] == num_perm > agree[1 * 7] == 0
 
 
 def test_index_match_is_the_same_with_and_without_pruning() -> None:
