@@ -10,11 +10,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from unittest.mock import patch
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 
 from dedup import DedupConfig, Index
+from dedup.batch.reader import read_batch
 from dedup.errors import IncompatibleSignatureError, InputError, StoreError
 from dedup.index.matching import CrawlMatches, match_crawl, match_stored
+from dedup.sketch.fingerprint import Fingerprints
 from dedup.stores.sqlite import SQLiteStore
 
 # bench/ is not an installed package (only dedup and service are): import it from the work tree.
@@ -61,6 +65,74 @@ def test_the_child_answers_as_match_crawl(stored: tuple[Path, Pages], jobs: int)
     assert sum(m is not None for m in found.matches) > 10
     assert found.matches == expected.matches
     assert found.clusters == expected.clusters
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_signed_rows_are_told_once_in_order_while_reading(
+    stored: tuple[Path, Pages], jobs: int
+) -> None:
+    """on_signed hears of every row that is not known exactly, once, in order, with the
+    fingerprints the batch ends with, and the first of them before the last page is read."""
+    path, crawl = stored
+    _, known, config = _expected(path, crawl)
+    told: list[tuple[npt.NDArray[np.int64], Fingerprints]] = []
+    pages_read = 0
+
+    def pages() -> Iterator[tuple[str, str]]:
+        nonlocal pages_read
+        for page in crawl:
+            pages_read += 1
+            yield page
+
+    heard_at: list[int] = []
+
+    def on_signed(rows: npt.NDArray[np.int64], prints: Fingerprints) -> None:
+        told.append((rows, prints))
+        heard_at.append(pages_read)
+
+    with (
+        patch("dedup.batch.reader.INLINE", 0),
+        patch("dedup.batch.reader.BATCH", 16),
+        patch("dedup.batch.fingerprinter.BATCH", 16),
+    ):
+        batch = read_batch(pages(), config, jobs=jobs, known=known, on_signed=on_signed)
+    rows = np.concatenate([r for r, _ in told])
+    prints = batch.distinct.prints
+    held = np.array([int(key) in known for key in prints.keys.tolist()])
+    assert np.array_equal(rows, np.flatnonzero(~held))  # each row not known, once, in order
+    assert held.any()
+    for name in ("keys", "signatures", "counts"):
+        got = np.concatenate([getattr(p, name) for _, p in told])
+        assert np.array_equal(got, getattr(prints, name)[rows])
+    assert len(told) > 2
+    assert heard_at[0] < len(crawl)
+
+
+@pytest.mark.timeout(120)
+def test_a_child_that_dies_while_rows_stream_is_a_store_error(
+    stored: tuple[Path, Pages],
+) -> None:
+    """Killed while the signed rows are being sent to it, the child is reported: the sending
+    stops quietly and the missing answer says what happened."""
+    path, crawl = stored
+    _, known, config = _expected(path, crawl)
+
+    def reading() -> Iterator[tuple[str, str]]:
+        for number, page in enumerate(crawl):
+            if number == 10:
+                (child,) = [p for p in multiprocessing.active_children() if p.name == "dedup-load"]
+                assert child.pid is not None
+                os.kill(child.pid, signal.SIGKILL)
+                child.join()
+            yield page
+
+    with (
+        patch("dedup.batch.reader.INLINE", 0),
+        patch("dedup.batch.reader.BATCH", 16),
+        patch("dedup.batch.fingerprinter.BATCH", 16),
+        pytest.raises(StoreError, match=r"ended \(exit code -9\) without an answer"),
+    ):
+        match_stored(reading(), path, config, known=known, jobs=1)
 
 
 def test_a_paragraph_known_when_read_but_gone_when_loaded_is_signed_in_the_child(

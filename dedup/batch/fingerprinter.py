@@ -15,7 +15,7 @@ from dedup.config import DedupConfig
 from dedup.processes import ignore_interrupts, process_context
 from dedup.sketch.fingerprint import Fingerprints, exact_keys, sign_normalized
 
-__all__ = ["BATCH", "INLINE", "INLINE_LARGE", "LARGE_INPUT", "Distinct", "Fingerprinter"]
+__all__ = ["BATCH", "INLINE", "INLINE_LARGE", "LARGE_INPUT", "Distinct", "Fingerprinter", "OnSigned"]
 
 # Paragraphs per task: large enough to amortise a process hop, small enough to keep every
 # core busy to the end and memory flat.
@@ -30,6 +30,8 @@ LARGE_INPUT = 2000
 
 Keyed = tuple[npt.NDArray[np.uint64], list[bytes]]
 Signed = tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]
+# Told the fingerprints of the rows of each signed task, as the tasks finish, in order.
+OnSigned = Callable[[npt.NDArray[np.int64], Fingerprints], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,9 @@ class Fingerprinter:
     itself. A small input (fewer than ``inline`` texts) starts no worker at all. The result
     is the same for any ``jobs``: each row's fingerprint depends only on its text. A row whose
     exact key is in ``known`` is left unsigned (a zero signature and a shingle count of 0), as
-    :func:`dedup.sketch.fingerprint.fingerprint` leaves it.
+    :func:`dedup.sketch.fingerprint.fingerprint` leaves it. ``on_signed`` is told the rows of
+    each signed task and their fingerprints as soon as the task is collected, while the input
+    is still being read: every signed row once, in order.
     """
 
     def __init__(
@@ -72,11 +76,12 @@ class Fingerprinter:
         *,
         inline: int = INLINE,
         known: Container[int] | None = None,
+        on_signed: OnSigned | None = None,
     ) -> None:
         self._config = config
         # Exact keys left unsigned (an index matches them exactly): zero signature, count 0.
         self._known = known
-        self._signed_rows: list[int] = []
+        self._on_signed = on_signed
         self._inline = inline
         # With two processes, this one keys while the other signs: the two halves of the
         # work are about even. With more, this one only reads, and the workers do both.
@@ -85,13 +90,17 @@ class Fingerprinter:
         self._pool: ProcessPoolExecutor | None = None
         self._keying: deque[_Task[Keyed]] = deque()
         self._signing: deque[_Task[Signed]] = deque()
+        self._signing_rows: deque[list[int]] = deque()  # the rows each of those signs
         self._signed: list[Signed] = []
+        self._signed_rows: list[int] = []
         # Exact key -> row among the distinct texts; in insertion order, so its keys are the
         # rows' keys.
         self._unique: dict[int, int] = {}
+        self._keys: list[int] = []  # each row's key
         self._of_raw: list[int] = []  # each raw text keyed so far: its row
         self._first_raw: list[int] = []
         self._to_sign: list[bytes] = []
+        self._to_sign_rows: list[int] = []
         self._added = 0
 
     def __enter__(self) -> Fingerprinter:
@@ -119,14 +128,13 @@ class Fingerprinter:
         """Return the fingerprints of every distinct text added, and where each text falls."""
         while self._keying:
             self._take(_next(self._keying))
-        self._sign(self._to_sign, here=True)  # this process would only wait
-        self._to_sign = []
+        self._sign(here=True)  # this process would only wait
         while self._signing:
-            self._signed.append(_next(self._signing))
+            self._collect(_next(self._signing), self._signing_rows.popleft())
         num_perm = self._config.num_perm
         of_raw = np.array(self._of_raw, dtype=np.int64)
         first_raw = np.array(self._first_raw, dtype=np.int64)
-        keys = np.fromiter(self._unique, dtype=np.uint64, count=len(self._unique))
+        keys = np.array(self._keys, dtype=np.uint64)
         signatures = np.zeros((keys.size, num_perm), np.uint32)
         counts = np.zeros(keys.size, np.int64)
         if self._signed:
@@ -147,29 +155,40 @@ class Fingerprinter:
         # New rows are given in order of first occurrence: known, known + 1, ...
         following = known
         skip = self._known
-        for position, (text, row) in enumerate(zip(normalized, rows, strict=True)):
+        for position, (text, row, key) in enumerate(
+            zip(normalized, rows, keys.tolist(), strict=True)
+        ):
             if row == following:
-                if skip is None:
+                self._keys.append(key)
+                if skip is None or key not in skip:
                     self._to_sign.append(text)
-                elif int(keys[position]) not in skip:
-                    self._to_sign.append(text)
-                    self._signed_rows.append(row)
+                    self._to_sign_rows.append(row)
                 self._first_raw.append(taken + position)
                 following += 1
         if len(self._to_sign) >= BATCH:
-            self._sign(self._to_sign)
-            self._to_sign = []
+            self._sign()
 
-    def _sign(self, normalized: list[bytes], *, here: bool = False) -> None:
-        """Sign a batch in a worker, or here: for a small input, or when asked to."""
-        if not normalized:
+    def _sign(self, *, here: bool = False) -> None:
+        """Sign the texts waiting in a worker, or here: for a small input, or when asked to."""
+        if not self._to_sign:
             return
         pool = self._started() if self._parallel() and not here else None
-        self._signing.append(_Task(sign_normalized, (normalized, self._config), pool))
+        self._signing.append(_Task(sign_normalized, (self._to_sign, self._config), pool))
+        self._signing_rows.append(self._to_sign_rows)
+        self._to_sign, self._to_sign_rows = [], []
         while self._signing and (
             self._signing[0].ready() or len(self._signing) > 4 * self._workers + 1
         ):
-            self._signed.append(self._signing.popleft().result())
+            self._collect(self._signing.popleft().result(), self._signing_rows.popleft())
+
+    def _collect(self, signed: Signed, rows: list[int]) -> None:
+        """Keep a signed task's result, and tell ``on_signed``."""
+        self._signed.append(signed)
+        self._signed_rows += rows
+        if self._on_signed is not None:
+            row_numbers = np.array(rows, dtype=np.int64)
+            keys = np.array([self._keys[row] for row in rows], dtype=np.uint64)
+            self._on_signed(row_numbers, Fingerprints(keys, *signed))
 
     def _parallel(self) -> bool:
         return self._workers > 0 and self._added > self._inline

@@ -16,6 +16,7 @@ from dedup.batch.fingerprinter import (
     LARGE_INPUT,
     Distinct,
     Fingerprinter,
+    OnSigned,
 )
 from dedup.config import DedupConfig
 from dedup.errors import ConfigError, InputError
@@ -57,6 +58,7 @@ def read_batch(
     split: SplitMode = "blank",
     known: Container[int] | None = None,
     repeated_ids: bool = False,
+    on_signed: OnSigned | None = None,
 ) -> Batch:
     """Read ``pages`` once, as a stream, and fingerprint each distinct raw paragraph.
 
@@ -69,6 +71,8 @@ def read_batch(
     cuts ``.html`` files.
     Paragraphs whose exact key is in ``known`` are left unsigned (an index matches them exactly).
     With ``repeated_ids``, a page id may come again (for an index, where it replaces the page).
+    ``on_signed(rows, prints)`` is told the fingerprints of the rows signed so far while the
+    pages are still being read (see :class:`dedup.batch.fingerprinter.Fingerprinter`).
 
     Raises:
         InputError: a page is not an ``(id, text)`` pair or a mapping with both, or its id
@@ -84,7 +88,9 @@ def read_batch(
     first_of: dict[str, int] = {}  # page id -> the page that has it
     large = isinstance(pages, Sized) and len(pages) >= LARGE_INPUT
     inline = INLINE_LARGE if large else INLINE
-    with Fingerprinter(config, workers, inline=inline, known=known) as fingerprinter:
+    with Fingerprinter(
+        config, workers, inline=inline, known=known, on_signed=on_signed
+    ) as fingerprinter:
         sent = 0  # raw texts given to the fingerprinter
         for number, page in enumerate(pages, start=1):
             doc_id, text = _page_fields(page, number)

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import traceback
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from queue import SimpleQueue
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from dedup.batch.reader import Batch, PageLike, Progress, read_batch
 from dedup.config import DedupConfig
 from dedup.errors import ConfigError, DedupError, StoreError
 from dedup.index.index import ClusterSummary, Index
 from dedup.processes import process_context
+from dedup.sketch.fingerprint import Fingerprints
 from dedup.sketch.match import Match
 from dedup.text.paragraphs import SplitMode
 
@@ -87,15 +93,21 @@ def match_stored(
     child process while this one reads the pages.
 
     Loading a store is mostly Python work (rows into columns): in a thread it would take turns
-    with the reading for the GIL, in a child process it runs beside it. The child then matches
-    the crawl's fingerprints and sends the answers back; it only reads the store.
+    with the reading for the GIL, in a child process it runs beside it. The child is sent the
+    fingerprints of each batch of paragraphs as soon as they are signed, and matches them while
+    the reading goes on; at the end it is sent the paragraphs the store holds exactly, and
+    sends all the answers back. It only reads the store. Each paragraph is answered against the
+    store as it stood at some moment between the start and the end: a writer working
+    meanwhile may be seen by some answers and not by others, as by separate requests to the
+    service.
 
     Args:
         pages: the crawl.
         path: the store's file.
         config: the store's config, with which the pages are fingerprinted.
         known: exact keys the store holds, left unsigned (a key the store no longer holds
-            when the child loads it is signed there, as :meth:`Index.match_fingerprints` does).
+            when the child matches it is signed there, as :meth:`Index.match_fingerprints`
+            does).
         jobs: fingerprinting processes.
         progress: called as pages are read.
         split: how pages become paragraphs.
@@ -113,15 +125,18 @@ def match_stored(
     child.start()  # before the fingerprinting workers: forked if no thread runs yet
     theirs.close()
     try:
-        batch = read_batch(pages, config, jobs=jobs, progress=progress, split=split, known=known)
-        texts, distinct = batch.raw_texts, batch.distinct
-        # The child needs the text of an unsigned row only, in case it must sign it.
-        unsigned, first = (distinct.prints.counts == 0).tolist(), distinct.first_raw.tolist()
-        needed = [texts[r] if u else "" for r, u in zip(first, unsigned, strict=True)]
+        sender = _Sender(ours)
+        batch = read_batch(
+            pages,
+            config,
+            jobs=jobs,
+            progress=progress,
+            split=split,
+            known=known,
+            on_signed=sender.rows,
+        )
+        sender.end(batch)
         try:
-            if not ours.poll():  # else the child failed while loading, and said why
-                with contextlib.suppress(BrokenPipeError):  # it died: the reading below says so
-                    ours.send((needed, distinct.prints))
             reply = ours.recv()
         except (EOFError, ConnectionError):
             child.join(timeout=1.0)
@@ -146,14 +161,61 @@ def match_stored(
     return CrawlMatches(batch, matches, clusters)
 
 
+class _Sender:
+    """The reading side of :func:`match_stored`: sends the child each batch of signed rows as
+    it comes, then the rest."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._sent: list[npt.NDArray[np.int64]] = []
+        self._open = True
+
+    def rows(self, rows: npt.NDArray[np.int64], prints: Fingerprints) -> None:
+        """Send the fingerprints of ``rows`` (an ``on_signed`` of :func:`read_batch`)."""
+        self._send((_ROWS, rows, prints))
+        self._sent.append(rows)
+
+    def end(self, batch: Batch) -> None:
+        """Send the rows not sent yet (the unsigned ones, which the store holds exactly) with
+        their texts, in case the child must sign one that a writer removed meanwhile."""
+        distinct = batch.distinct
+        unsent = np.ones(len(distinct.prints), dtype=bool)
+        for rows in self._sent:
+            unsent[rows] = False
+        rest = np.flatnonzero(unsent)
+        texts = batch.raw_texts
+        self._send(
+            (
+                _END,
+                len(distinct.prints),
+                rest,
+                distinct.prints.keys[rest],
+                [texts[raw] for raw in distinct.first_raw[rest].tolist()],
+            )
+        )
+
+    def _send(self, message: tuple[object, ...]) -> None:
+        if not self._open:
+            return
+        try:
+            self._conn.send(message)
+        except (BrokenPipeError, ConnectionResetError):
+            self._open = False  # the child failed or died: its answer, or none, says so
+
+
+# The messages of match_stored to its child: a batch of signed rows, and the end.
+_ROWS, _END = "rows", "end"
 _SUMMARY = ("id", "size", "docs", "text")  # ClusterSummary's fields, in order
 
 
 def _load_and_match(conn: Connection, path: str, config: DedupConfig) -> None:
-    """The child of :func:`match_stored`: load the store, wait for the crawl's fingerprints,
-    send back ``(matches, clusters)``, or the error."""
+    """The child of :func:`match_stored`: load the store, match the rows as they come, send
+    back ``(matches, clusters)`` as columns, or the error."""
     from dedup.stores.sqlite import SQLiteStore  # noqa: PLC0415 - the child's own connection
 
+    inbox: SimpleQueue[tuple[Any, ...] | None] = SimpleQueue()
+    # A thread takes the messages off the pipe while the store loads: the reading never waits.
+    threading.Thread(target=_receive, args=(conn, inbox), name="dedup-receive", daemon=True).start()
     reply: object
     try:
         store = SQLiteStore(path, read_only=True)
@@ -164,8 +226,9 @@ def _load_and_match(conn: Connection, path: str, config: DedupConfig) -> None:
                     f"the store was loaded with {index.config}, but the pages were read with "
                     f"{config}"
                 )
-            texts, prints = conn.recv()
-            matches = index.match_fingerprints(texts, prints)
+            found: dict[int, Match | None] = {}
+            total = _match_arriving(index, inbox, found)
+            matches = [found[row] for row in range(total)]
             clusters = index.cluster_summaries(m.cluster for m in matches if m is not None)
         finally:
             store.close()
@@ -186,6 +249,56 @@ def _load_and_match(conn: Connection, path: str, config: DedupConfig) -> None:
     with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):  # the caller may be gone
         conn.send(reply)
     conn.close()
+
+
+def _receive(conn: Connection, inbox: SimpleQueue[tuple[Any, ...] | None]) -> None:
+    """Move the messages from the pipe to ``inbox`` up to the end; None if the pipe closes."""
+    try:
+        while (message := conn.recv())[0] != _END:
+            inbox.put(message)
+        inbox.put(message)
+    except (EOFError, OSError):
+        inbox.put(None)
+
+
+def _match_arriving(
+    index: Index, inbox: SimpleQueue[tuple[Any, ...] | None], found: dict[int, Match | None]
+) -> int:
+    """Match the rows in ``inbox`` into ``found`` as they come, all that wait at once; return
+    how many rows there are in all.
+
+    Raises:
+        EOFError: the pipe closed before the end.
+    """
+    while True:
+        messages = [inbox.get()]
+        while not inbox.empty():
+            messages.append(inbox.get())
+        if None in messages:
+            raise EOFError
+        batches = [m for m in messages if m is not None and m[0] == _ROWS]
+        if batches:
+            rows = np.concatenate([m[1] for m in batches])
+            prints = Fingerprints(
+                *(np.concatenate([getattr(m[2], name) for m in batches]) for name in _PRINTS)
+            )
+            # Signed rows need no text: one the store holds exactly matches by its key.
+            matches = index.match_fingerprints([""] * rows.size, prints)
+            found.update(zip(rows.tolist(), matches, strict=True))
+        last = messages[-1]
+        if last is not None and last[0] == _END:
+            _, total, rows, keys, texts = last
+            unsigned = Fingerprints(
+                keys,
+                np.zeros((rows.size, index.config.num_perm), dtype=np.uint32),
+                np.zeros(rows.size, dtype=np.int64),
+            )
+            matches = index.match_fingerprints(texts, unsigned)
+            found.update(zip(rows.tolist(), matches, strict=True))
+            return int(total)
+
+
+_PRINTS = ("keys", "signatures", "counts")  # Fingerprints' fields, in order
 
 
 def _answer(batch: Batch, index: Index) -> CrawlMatches:

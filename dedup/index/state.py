@@ -83,15 +83,17 @@ class IndexState:
 
     def best_matches(self, prints: Fingerprints) -> list[Match | None]:
         """Return the best matching cluster of each fingerprint among the entries."""
-        found: dict[int, Match] = {}
-        fuzzy: list[int] = []
-        for row, key in enumerate(prints.keys.tolist()):
-            entry = self.entry_of_key.get(key)
-            if entry is not None:
-                found[row] = Match(self.cluster_id(entry), 1.0, 1.0)
-            elif prints.counts[row] != 0:
-                fuzzy.append(row)
-        rows = np.asarray(fuzzy, dtype=np.int64)
+        get, keys = self.entry_of_key.get, prints.keys.tolist()
+        entries = np.fromiter((get(key, -1) for key in keys), dtype=np.int64, count=len(keys))
+        held = np.flatnonzero(entries >= 0)
+        ids, entry_cluster = self.cluster_ids, self.entry_cluster.view()
+        found = {
+            row: Match(ids[cluster], 1.0, 1.0)
+            for row, cluster in zip(
+                held.tolist(), entry_cluster[entries[held]].tolist(), strict=True
+            )
+        }
+        rows = np.flatnonzero((entries < 0) & (prints.counts != 0))
 
         def match_block(low: int) -> None:
             # A block of rows at a time: their candidates (often hundreds a row) fit in memory
@@ -105,7 +107,7 @@ class IndexState:
                 sigs=self.sigs.view(),
                 counts=self.counts.view(),
                 config=self.config,
-                cluster_of=self.cluster_id,
+                cluster_of=lambda entry: ids[entry_cluster[entry]],
             )
 
         blocks = range(0, rows.size, _QUERIES)
