@@ -264,9 +264,11 @@ class LSHIndex:
         self._packed = packed
         bits = min(22, max(8, packed.size.bit_length() - 1))  # about two records per slot
         self._shift = np.uint64(64 - bits)
-        starts = np.arange(1 << bits, dtype=np.uint64) << self._shift
-        directory = np.append(np.searchsorted(packed, starts), packed.size)
-        self._directory = directory.astype(np.int32 if packed.size < 1 << 31 else np.int64)
+        # Where each slot begins: the records before it, counted (the array is sorted).
+        dtype = np.int32 if packed.size < 1 << 31 else np.int64
+        directory = np.zeros((1 << bits) + 1, dtype=dtype)
+        np.cumsum(np.bincount(packed >> self._shift, minlength=1 << bits), out=directory[1:])
+        self._directory = directory
 
     def remove(self, key: int) -> None:
         """Remove ``key`` from every bucket."""
