@@ -15,7 +15,15 @@ from dedup.config import DedupConfig
 from dedup.processes import ignore_interrupts, process_context
 from dedup.sketch.fingerprint import Fingerprints, exact_keys, sign_normalized
 
-__all__ = ["BATCH", "INLINE", "INLINE_LARGE", "LARGE_INPUT", "Distinct", "Fingerprinter", "OnSigned"]
+__all__ = [
+    "BATCH",
+    "INLINE",
+    "INLINE_LARGE",
+    "LARGE_INPUT",
+    "Distinct",
+    "Fingerprinter",
+    "OnSigned",
+]
 
 # Paragraphs per task: large enough to amortise a process hop, small enough to keep every
 # core busy to the end and memory flat.

@@ -217,17 +217,10 @@ class Index:
                 self._refresh()
             known = self._state.cluster_of_id
             wanted = {cid: known[cid] for cid in set(cluster_ids) if cid in known}
-            self._texts.fetch(self._state, self._store, wanted.values())
-            return {cid: self._summary(cid, cluster) for cid, cluster in wanted.items()}
+            return self._texts.summaries(self._state, self._store, wanted)
 
     def _summary(self, cluster_id: str, cluster: int) -> ClusterSummary:
-        state = self._state
-        return ClusterSummary(
-            cluster_id,
-            int(state.size.view()[cluster]),
-            int(state.docs.view()[cluster]),
-            self._texts.representative(state, self._store, cluster),
-        )
+        return self._texts.summaries(self._state, self._store, {cluster_id: cluster})[cluster_id]
 
     def cluster_info(self, cluster_id: str) -> ClusterInfo:
         """Return one cluster with its members in insertion order."""
