@@ -149,6 +149,8 @@ class _AppendPlan:
         conts: list[npt.NDArray[np.float64]] = []
         if worded.size and self.m:
             query, old = state.lsh.query_many(signatures[worded])
+            # An entry's twins may outlive it in the crawl: each live one is a candidate.
+            query, old = state.twins.with_twins(query, old, state.sigs.view(), state.counts.view())
             new = worded[query]
             alive = lives.death[old] >= lives.birth[new]
             pairs = np.stack((new[alive], old[alive]), axis=1)

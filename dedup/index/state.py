@@ -23,6 +23,7 @@ import numpy.typing as npt
 from dedup.arrays.column import Column
 from dedup.arrays.kernels import sorted_unique
 from dedup.config import DedupConfig
+from dedup.index.twins import Twins
 from dedup.sketch.fingerprint import Fingerprints
 from dedup.sketch.lsh import LSHIndex
 from dedup.sketch.match import Match, score_pairs
@@ -51,6 +52,7 @@ class IndexState:
     def __init__(self, config: DedupConfig) -> None:
         self.config = config
         self.lsh = LSHIndex(config.bands, config.rows)
+        self.twins = Twins()  # the LSH index holds one entry of each group of twins
         # entries
         self.sigs = Column(np.uint32, config.num_perm)
         self.counts = Column(np.int64)
@@ -165,7 +167,15 @@ class IndexState:
         self.refs.extend(np.zeros(n))
         self.entry_of_key.update(zip(keys, range(start, start + n), strict=True))
         with_words = np.flatnonzero(np.asarray(counts) != 0)
-        self.lsh.add_many(with_words + start, np.asarray(signatures)[with_words])
+        ids, worded = with_words + start, np.asarray(signatures)[with_words]
+        indexed = self.twins.register(
+            ids,
+            worded,
+            np.asarray(counts)[with_words],
+            indexed=self.sigs.view(),
+            indexed_counts=self.counts.view(),
+        )
+        self.lsh.add_many(ids[indexed], worded[indexed])
 
     def attach(
         self,
@@ -255,13 +265,19 @@ class IndexState:
     def settle(self, entries: npt.NDArray[np.int64], clusters: npt.NDArray[np.int64]) -> None:
         """After detaching: drop unreferenced entries and empty clusters, and move the
         representative of a cluster whose first member left to its new first member."""
-        refs = self.refs.view()
-        keys = self.keys.view()
+        refs, keys = self.refs.view(), self.keys.view()
+        sigs, counts = self.sigs.view(), self.counts.view()
         for entry in np.unique(entries[refs[entries] == 0]).tolist():
             key = int(keys[entry])
             if self.entry_of_key.get(key) == entry:
                 del self.entry_of_key[key]
-                self.lsh.remove(entry)
+                if counts[entry] == 0:
+                    continue  # never indexed: it has no words
+                held, successor = self.twins.release(entry, sigs[entry], int(counts[entry]))
+                if held:
+                    self.lsh.remove(entry)
+                if successor is not None:  # the next twin is indexed in its place
+                    self.lsh.add(successor, sigs[successor])
         size, rep, para_doc = self.size.view(), self.rep.view(), self.para_doc.view()
         for cluster in np.unique(clusters).tolist():
             if size[cluster] == 0:
