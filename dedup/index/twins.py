@@ -64,20 +64,27 @@ class Twins:
             indexed: every entry's signature so far, the new ones included (indexed by id).
             indexed_counts: every entry's shingle count so far.
         """
-        keep = np.ones(ids.size, dtype=bool)
         first, later = self._first, self._later
-        for row, (entry, digest) in enumerate(
-            zip(ids.tolist(), digests(signatures, counts), strict=True)
-        ):
-            head = first.setdefault(digest, entry)
-            if head == entry:
-                continue
-            if indexed_counts[head] == counts[row] and np.array_equal(
-                indexed[head], signatures[row]
-            ):
-                later.setdefault(digest, []).append(entry)
-                keep[row] = False
-            # else: a digest shared by chance; the entry is indexed on its own
+        listed = digests(signatures, counts)
+        digest = np.array(listed, dtype=np.uint64)
+        # Each row's head: the entry registered before with its digest, else the first row
+        # here with it (rows are in id order).
+        head = np.fromiter((first.get(d, -1) for d in listed), dtype=np.int64, count=ids.size)
+        _, first_row, group = np.unique(digest, return_index=True, return_inverse=True)
+        head = np.where(head >= 0, head, ids[first_row][group])
+        leads = np.flatnonzero(head == ids)
+        first.update(zip(digest[leads].tolist(), ids[leads].tolist(), strict=True))
+        # A row under another head is its twin if the two are equal (not a digest shared by
+        # chance, when it is indexed on its own).
+        others = np.flatnonzero(head != ids)
+        twin = others[
+            (indexed_counts[head[others]] == counts[others])
+            & (indexed[head[others]] == signatures[others]).all(axis=1)
+        ]
+        for d, entry in zip(digest[twin].tolist(), ids[twin].tolist(), strict=True):
+            later.setdefault(d, []).append(entry)
+        keep = np.ones(ids.size, dtype=bool)
+        keep[twin] = False
         return keep
 
     def release(
