@@ -7,16 +7,20 @@ paragraphs the store does not hold.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_redis_store import fresh_url, server
 from test_shared_store import STORIES, VARIANTS
 
 import dedup
 from dedup.stores.redis import RedisStore
 from dedup.stores.sqlite import SQLiteStore
+from dedup.stores.sqlite_columns import paragraph_columns, unsigned
 from dedup.stores.store import MemoryStore, Store
 from dedup.stores.url import parse_store
 
@@ -84,3 +88,29 @@ def test_skeleton_agrees_with_documents(open_store: Callable[[], Store]) -> None
     keys, counts, signatures = store.fingerprints()
     assert set(skeleton.keys) <= set(keys)
     assert len(keys) == counts.size == signatures.shape[0]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 5),
+            st.integers(0, 5),
+            st.integers(-(2**63), 2**63 - 1),
+            st.sampled_from(["0123456789abcdef", "fedcba9876543210-2", "odd\x1fid", "x"]),
+        ),
+        unique_by=lambda row: row[:2],
+        max_size=30,
+    )
+)
+def test_paragraph_columns_are_the_rows_in_order(rows: list[tuple[int, int, int, str]]) -> None:
+    """Aggregated columns give the (document, position)-ordered rows, whatever order the scan
+    takes them in (a table with row ids scans in insertion order) and whatever a cluster id
+    holds (one with the separator is read row by row)."""
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE paragraphs (doc_seq INTEGER, idx INTEGER, key INTEGER, cluster TEXT)")
+    db.executemany("INSERT INTO paragraphs VALUES (?, ?, ?, ?)", rows)
+    seq, keys, clusters = paragraph_columns(db)
+    ordered = sorted(rows)
+    assert seq.tolist() == [row[0] for row in ordered]
+    assert keys == [unsigned(row[2]) for row in ordered]
+    assert clusters == [row[3] for row in ordered]

@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dedup.errors import StorageFullError, StoreError
+from dedup.stores.sqlite_columns import paragraph_columns, signed, unsigned, unsigned_all
 from dedup.stores.sqlite_schema import create, is_created
 from dedup.stores.store import Skeleton, StoredDocument, StoredEntry, fingerprint_arrays
 
@@ -33,23 +34,8 @@ __all__ = ["SQLiteStore"]
 _CHUNK = 500
 
 
-def _signed(key: int) -> int:
-    """SQLite integers are signed 64-bit: store uint64 keys in two's complement."""
-    return key - (1 << 64) if key >= 1 << 63 else key
-
-
 # A write that fails with one of these found the disk (or the user's quota) full.
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
-
-
-def _unsigned(key: int) -> int:
-    return key + (1 << 64) if key < 0 else key
-
-
-def _unsigned_all(keys: Sequence[int]) -> list[int]:
-    """:func:`_unsigned` of many keys at once, in C."""
-    unsigned: list[int] = np.asarray(keys, dtype=np.int64).view(np.uint64).tolist()
-    return unsigned
 
 
 class SQLiteStore:
@@ -128,7 +114,7 @@ class SQLiteStore:
             clusters: list[str] = []
             while pending is not None and pending[0] == seq:
                 texts.append(pending[1])
-                keys.append(_unsigned(pending[2]))
+                keys.append(unsigned(pending[2]))
                 clusters.append(pending[3])
                 pending = next(rows, None)
             yield StoredDocument(
@@ -144,21 +130,15 @@ class SQLiteStore:
     ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.uint32]]:
         rows = self._db.execute("SELECT key, count, signature FROM entries").fetchall()
         keys, counts, blobs = zip(*rows, strict=True) if rows else ((), (), ())
-        return fingerprint_arrays(_unsigned_all(keys), list(counts), list(blobs))
+        return fingerprint_arrays(unsigned_all(keys), list(counts), list(blobs))
 
     def keys(self) -> set[int]:
         """The exact keys of the stored entries (read without their signatures' use)."""
-        return {_unsigned(row[0]) for row in self._db.execute("SELECT key FROM entries")}
+        return {unsigned(row[0]) for row in self._db.execute("SELECT key FROM entries")}
 
     def skeleton(self) -> Skeleton:
-        db = self._db
-        docs = db.execute("SELECT seq, id, meta FROM documents ORDER BY seq").fetchall()
-        rows = db.execute(
-            "SELECT doc_seq, key, cluster FROM paragraphs ORDER BY doc_seq, idx"
-        ).fetchall()
-        # Columns are split and converted in C: per-row Python took most of a load's time.
-        seqs, keys, clusters = zip(*rows, strict=True) if rows else ((), (), ())
-        para_seq = np.asarray(seqs, dtype=np.int64)
+        docs = self._db.execute("SELECT seq, id, meta FROM documents ORDER BY seq").fetchall()
+        para_seq, keys, clusters = paragraph_columns(self._db)
         doc_seq = np.asarray([d[0] for d in docs], dtype=np.int64)
         counts = np.searchsorted(para_seq, doc_seq, side="right") - np.searchsorted(
             para_seq, doc_seq, side="left"
@@ -167,8 +147,8 @@ class SQLiteStore:
             [d[1] for d in docs],
             [None if d[2] is None else json.loads(d[2]) for d in docs],
             counts.tolist(),
-            _unsigned_all(keys),
-            list(clusters),
+            keys,
+            clusters,
         )
 
     def document(self, doc_id: str) -> StoredDocument | None:
@@ -182,7 +162,7 @@ class SQLiteStore:
             doc_id,
             None if row[1] is None else json.loads(row[1]),
             tuple(p[0] for p in paragraphs),
-            tuple(_unsigned(p[1]) for p in paragraphs),
+            tuple(unsigned(p[1]) for p in paragraphs),
             tuple(p[2] for p in paragraphs),
         )
 
@@ -200,7 +180,7 @@ class SQLiteStore:
 
     def entries(self) -> Iterator[StoredEntry]:
         for key, count, blob in self._db.execute("SELECT key, count, signature FROM entries"):
-            yield StoredEntry(_unsigned(key), count, np.frombuffer(blob, dtype=np.uint32))
+            yield StoredEntry(unsigned(key), count, np.frombuffer(blob, dtype=np.uint32))
 
     def write(
         self,
@@ -222,19 +202,19 @@ class SQLiteStore:
                 db.executemany(
                     "INSERT INTO paragraphs (doc_seq, idx, text, key, cluster) VALUES (?,?,?,?,?)",
                     [
-                        (seq, i, text, _signed(key), cluster)
+                        (seq, i, text, signed(key), cluster)
                         for i, (text, key, cluster) in enumerate(
                             zip(doc.texts, doc.keys, doc.clusters, strict=True)
                         )
                     ],
                 )
             db.executemany(
-                "DELETE FROM entries WHERE key = ?", [(_signed(k),) for k in dropped_entries]
+                "DELETE FROM entries WHERE key = ?", [(signed(k),) for k in dropped_entries]
             )
             db.executemany(
                 "INSERT OR REPLACE INTO entries (key, count, signature) VALUES (?, ?, ?)",
                 [
-                    (_signed(e.key), e.count, e.signature.astype(np.uint32).tobytes())
+                    (signed(e.key), e.count, e.signature.astype(np.uint32).tobytes())
                     for e in new_entries
                 ],
             )
@@ -251,14 +231,14 @@ class SQLiteStore:
         found: list[StoredEntry] = []
         with self._lock:
             for start in range(0, len(keys), _CHUNK):
-                chunk = [_signed(k) for k in keys[start : start + _CHUNK]]
+                chunk = [signed(k) for k in keys[start : start + _CHUNK]]
                 rows = self._db.execute(
                     "SELECT key, count, signature FROM entries WHERE key IN "
                     f"({','.join('?' * len(chunk))})",
                     chunk,
                 )
                 found += [
-                    StoredEntry(_unsigned(k), c, np.frombuffer(s, dtype=np.uint32))
+                    StoredEntry(unsigned(k), c, np.frombuffer(s, dtype=np.uint32))
                     for k, c, s in rows
                 ]
         return found
