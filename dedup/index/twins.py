@@ -15,13 +15,15 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from dedup.arrays.kernels import fmix64
+
 __all__ = ["Twins", "digests"]
 
 _PRIME = np.uint64(0x9E3779B97F4A7C15)
-# Two random odd multipliers per permutation: a row's digest is two sums of its values times
+# Two odd multipliers per permutation, fixed: a row's digest is two sums of its values times
 # them, mod 2**32 (an integer matrix product, one C loop).
 _MULTIPLIERS = (
-    np.random.default_rng(0x7715).integers(0, 1 << 32, size=(4096, 2), dtype=np.uint32) | 1
+    fmix64(np.arange(1, 2 * 4096 + 1, dtype=np.uint64)).astype(np.uint32).reshape(4096, 2) | 1
 )
 
 
