@@ -133,11 +133,6 @@ class IndexState:
         docs, nums = self.para_doc.view()[slots].tolist(), self.para_num.view()[slots].tolist()
         return [(self.doc_ids[d], n) for d, n in zip(docs, nums, strict=True) if d >= 0]
 
-    def representative(self, cluster: int) -> tuple[str, int]:
-        """``(doc, para)`` of a cluster's first member."""
-        slot = int(self.rep.view()[cluster])
-        return self.doc_ids[int(self.para_doc.view()[slot])], int(self.para_num.view()[slot])
-
     # -- changing --------------------------------------------------------------------------
 
     def new_clusters(self, ids: Sequence[str]) -> None:

@@ -31,7 +31,7 @@ class TextCache:
     def summaries(
         self, state: IndexState, store: Store, clusters: dict[str, int]
     ) -> dict[str, ClusterSummary]:
-        """The summary of each cluster of ``clusters`` (id -> slot): its size, documents and
+        """The summary of each cluster of ``clusters`` (id -> number): its size, documents and
         first member's text, the texts not cached read in one store look."""
         slots = np.fromiter(clusters.values(), dtype=np.int64, count=len(clusters))
         reps = state.rep.view()[slots].tolist()
