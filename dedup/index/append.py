@@ -16,6 +16,7 @@ from dedup.index.lives import NEVER, Lives, entry_lives
 from dedup.index.replay import load
 from dedup.index.state import IndexState
 from dedup.sketch.match import score_pairs
+from dedup.stores.columns import take_snapshot
 from dedup.stores.settings import settle_config
 from dedup.stores.store import Store, StoredDocument, StoredEntry
 from dedup.text.paragraphs import SplitMode
@@ -83,6 +84,7 @@ def add_pages(
         load(state, store)
         plan = _AppendPlan(state, batch)
         store.write(plan.stored_documents(), [], plan.new_entries(), plan.dropped_keys())
+        take_snapshot(store)  # the next load reads the columns ready
     return plan.appended()
 
 

@@ -13,6 +13,7 @@ from dedup.batch.reader import Batch, PageLike, Progress, read_batch
 from dedup.config import DedupConfig
 from dedup.errors import StoreError
 from dedup.index.index import Index, Stats
+from dedup.stores.columns import take_snapshot
 from dedup.stores.store import Store, StoredDocument, StoredEntry
 
 __all__ = ["build_index", "founders"]
@@ -55,15 +56,17 @@ def build_index(
     key_list: list[int] = keys.tolist()
     cluster_of_entry = [f"{key_list[r]:016x}" for r in root.tolist()]
     para_entry = batch.distinct.of_raw[batch.para_raw]
-    store.write(
-        _documents(batch, para_entry, key_list, cluster_of_entry),
-        [],
-        [
-            StoredEntry(k, c, s)
-            for k, c, s in zip(key_list, counts.tolist(), signatures, strict=True)
-        ],
-        [],
-    )
+    with store.writing():
+        store.write(
+            _documents(batch, para_entry, key_list, cluster_of_entry),
+            [],
+            [
+                StoredEntry(k, c, s)
+                for k, c, s in zip(key_list, counts.tolist(), signatures, strict=True)
+            ],
+            [],
+        )
+        take_snapshot(store)  # the first load reads the columns ready
     # A cluster's size is its paragraphs: each paragraph is in its entry's founder's cluster.
     sizes = np.bincount(root[para_entry], minlength=root.size) if para_entry.size else root[:0]
     return Stats(

@@ -13,39 +13,30 @@ import numpy as np
 
 from dedup.errors import StoreError
 from dedup.index.state import IndexState
+from dedup.stores.columns import Snapshotted, columns_of
 from dedup.stores.store import Store, StoredDocument, StoredEntry
 
 __all__ = ["load", "replay"]
 
 
 def load(state: IndexState, store: Store) -> None:
-    """Fill an empty state from the store, column by column, and follow the store from there."""
+    """Fill an empty state from the store, column by column, and follow the store from there.
+
+    The columns come from the store's snapshot when it keeps one (:class:`Snapshotted`), else
+    from its documents and fingerprints: the same columns either way.
+    """
     with store.reading():
         store.changes()  # what others write from this snapshot on is replayed later
-        skeleton = store.skeleton()
-        keys, counts, signatures = store.fingerprints()
-    # Clusters numbered in order of first appearance; the mapping is done in C (map).
-    cluster_index = {c: i for i, c in enumerate(dict.fromkeys(skeleton.clusters))}
-    para_cluster = np.fromiter(
-        map(cluster_index.__getitem__, skeleton.clusters),
-        dtype=np.int64,
-        count=len(skeleton.clusters),
-    )
-    state.new_clusters(list(cluster_index))
-    entry_of_key = {key: i for i, key in enumerate(keys)}
-    try:
-        para_entry = np.fromiter(
-            map(entry_of_key.__getitem__, skeleton.keys), dtype=np.int64, count=len(skeleton.keys)
-        )
-    except KeyError:
-        raise StoreError(
-            "the store holds paragraphs whose fingerprints are missing; see 'dedup store check', "
-            "and rebuild it from the pages with 'dedup index build'"
-        ) from None
+        columns = store.snapshot_columns() if isinstance(store, Snapshotted) else None
+        if columns is None:
+            columns = columns_of(store.skeleton(), store.fingerprints())
+    state.new_clusters(columns.clusters)
+    keys, para_entry, para_cluster = columns.keys, columns.para_entry, columns.para_cluster
     entry_cluster = np.zeros(len(keys), dtype=np.int64)
     entry_cluster[para_entry[::-1]] = para_cluster[::-1]  # first paragraph's cluster wins
     live = np.zeros(len(keys), dtype=bool)
     live[para_entry] = True
+    counts, signatures = columns.entry_counts, columns.signatures
     if live.all():  # the usual case: skip copying every signature
         state.new_entries(keys, counts, signatures, entry_cluster)
     else:
@@ -54,7 +45,7 @@ def load(state: IndexState, store: Store) -> None:
             [keys[i] for i in kept.tolist()], counts[kept], signatures[kept], entry_cluster[kept]
         )
         para_entry = (np.cumsum(live) - 1)[para_entry]
-    state.attach_many(skeleton.ids, skeleton.metas, skeleton.counts, para_entry, para_cluster)
+    state.attach_many(columns.ids, columns.metas, columns.counts.tolist(), para_entry, para_cluster)
 
 
 def replay(state: IndexState, store: Store, changed: list[str]) -> None:

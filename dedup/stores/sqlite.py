@@ -24,8 +24,10 @@ import numpy as np
 import numpy.typing as npt
 
 from dedup.errors import StorageFullError, StoreError
+from dedup.stores.columns import StoreColumns, columns_of
 from dedup.stores.sqlite_columns import paragraph_columns, signed, unsigned, unsigned_all
 from dedup.stores.sqlite_schema import create, is_created
+from dedup.stores.sqlite_snapshot import load_snapshot, save_snapshot, snapshot_problems
 from dedup.stores.store import Skeleton, StoredDocument, StoredEntry, fingerprint_arrays
 
 __all__ = ["SQLiteStore"]
@@ -150,6 +152,22 @@ class SQLiteStore:
             keys,
             clusters,
         )
+
+    def snapshot_columns(self) -> StoreColumns | None:
+        with self._lock:
+            return load_snapshot(self._db)
+
+    def save_snapshot(self) -> None:
+        with self.writing():
+            save_snapshot(self._db, columns_of(self.skeleton(), self.fingerprints()))
+
+    def layout_problems(self) -> list[str]:
+        """A snapshot that cannot be read or differs from the tables (see ``dedup store
+        check``)."""
+        with self._lock:
+            return snapshot_problems(
+                self._db, lambda: columns_of(self.skeleton(), self.fingerprints())
+            )
 
     def document(self, doc_id: str) -> StoredDocument | None:
         row = self._db.execute("SELECT seq, meta FROM documents WHERE id = ?", (doc_id,)).fetchone()
