@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import threading
 import traceback
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -153,12 +154,26 @@ def match_stored(
     if isinstance(reply, BaseException):
         raise reply
     ids, similarity, containment, summaries = reply
-    matches = [
-        None if cluster is None else Match(cluster, sim, cont)
-        for cluster, sim, cont in zip(ids, similarity, containment, strict=True)
-    ]
-    clusters = {s[0]: ClusterSummary(*s) for s in zip(*summaries, strict=True)}
+    with _collector_paused():  # these objects make no cycles
+        matches = [
+            None if cluster is None else Match(cluster, sim, cont)
+            for cluster, sim, cont in zip(ids, similarity, containment, strict=True)
+        ]
+        clusters = {s[0]: ClusterSummary(*s) for s in zip(*summaries, strict=True)}
     return CrawlMatches(batch, matches, clusters)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector: making tens of thousands of objects after a crawl is
+    read sets off full collections that walk all of it (half the time of making them)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _Sender:
@@ -227,9 +242,9 @@ def _load_and_match(conn: Connection, path: str, config: DedupConfig) -> None:
                     f"{config}"
                 )
             found: dict[int, Match | None] = {}
-            total = _match_arriving(index, inbox, found)
+            clusters: dict[str, ClusterSummary] = {}
+            total = _match_arriving(index, inbox, found, clusters)
             matches = [found[row] for row in range(total)]
-            clusters = index.cluster_summaries(m.cluster for m in matches if m is not None)
         finally:
             store.close()
         # As columns: pickling 40,000 slotted objects one by one takes a third of a second.
@@ -262,10 +277,14 @@ def _receive(conn: Connection, inbox: SimpleQueue[tuple[Any, ...] | None]) -> No
 
 
 def _match_arriving(
-    index: Index, inbox: SimpleQueue[tuple[Any, ...] | None], found: dict[int, Match | None]
+    index: Index,
+    inbox: SimpleQueue[tuple[Any, ...] | None],
+    found: dict[int, Match | None],
+    clusters: dict[str, ClusterSummary],
 ) -> int:
-    """Match the rows in ``inbox`` into ``found`` as they come, all that wait at once; return
-    how many rows there are in all.
+    """Match the rows in ``inbox`` into ``found`` as they come, all that wait at once, and
+    summarise each matched cluster into ``clusters`` as it first comes (from the state its
+    match came from); return how many rows there are in all.
 
     Raises:
         EOFError: the pipe closed before the end.
@@ -285,6 +304,7 @@ def _match_arriving(
             # Signed rows need no text: one the store holds exactly matches by its key.
             matches = index.match_fingerprints([""] * rows.size, prints)
             found.update(zip(rows.tolist(), matches, strict=True))
+            _summarise(index, matches, clusters)
         last = messages[-1]
         if last is not None and last[0] == _END:
             _, total, rows, keys, texts = last
@@ -295,7 +315,17 @@ def _match_arriving(
             )
             matches = index.match_fingerprints(texts, unsigned)
             found.update(zip(rows.tolist(), matches, strict=True))
+            _summarise(index, matches, clusters)
             return int(total)
+
+
+def _summarise(
+    index: Index, matches: list[Match | None], clusters: dict[str, ClusterSummary]
+) -> None:
+    """Add to ``clusters`` the summaries of the clusters in ``matches`` it lacks, read from the
+    state that just gave the matches (a cluster a writer removed is left out)."""
+    wanted = {m.cluster for m in matches if m is not None}.difference(clusters)
+    clusters.update(index.cluster_summaries(wanted, refresh=False))
 
 
 _PRINTS = ("keys", "signatures", "counts")  # Fingerprints' fields, in order
