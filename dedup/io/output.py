@@ -34,6 +34,10 @@ __all__ = [
 STDOUT = "-"
 # Lines per chunk of assignment_lines: a few MB of output at a time.
 _CHUNK = 1 << 16
+# Lines per chunk of match_lines, which carry their cluster's text: some 1.5 MB a chunk, which
+# malloc reuses, where 24 MB chunks were each mapped and faulted in afresh (a 73 MB output:
+# 0.32 s rather than 0.38).
+_MATCH_CHUNK = 1 << 12
 
 
 @contextlib.contextmanager
@@ -283,8 +287,8 @@ def match_lines(found: CrawlMatches) -> Iterator[bytes]:
     # joined, not a formatted string.
     numbers = [b"%d" % n for n in range(int(batch.para_num.max(initial=-1)) + 1)]
     rows = batch.distinct.of_raw[batch.para_raw]
-    for low in range(0, rows.size, _CHUNK):
-        part = slice(low, low + _CHUNK)
+    for low in range(0, rows.size, _MATCH_CHUNK):
+        part = slice(low, low + _MATCH_CHUNK)
         yield b"".join(
             itertools.chain.from_iterable(
                 zip(
