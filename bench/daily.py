@@ -8,14 +8,19 @@ timing is a whole `dedup` process, wall clock, started fresh:
   not timed); optionally against the anchor of adding the same pages one by one with
   ``Index.add`` in one process (what posting them to the service does, without HTTP), whose
   store must come out identical;
-- `dedup match DAILY --data STORE -o FILE` against `dedup cluster DAILY -o FILE`, alternating
-  run by run.
+- `dedup match DAILY --data STORE -o FILE` against `dedup cluster DAILY -o FILE2`, alternating
+  run by run, each command replacing its own previous output, as a user's daily run does.
+
+The filled store keeps the snapshot of its columns that `dedup index build` takes (as one that
+`dedup index add` filled does); ``--no-snapshot`` drops it first, as a service's write would,
+so that every load reads the tables.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -75,6 +80,16 @@ def _dump(data: Path) -> list[tuple[str, tuple[str, ...]]]:
         store.close()
 
 
+def _drop_snapshot(path: Path) -> None:
+    """Delete the store's snapshot, as any write but `index build` and `index add` does."""
+    db = sqlite3.connect(path)
+    try:
+        db.execute("DELETE FROM snapshot")
+        db.commit()
+    finally:
+        db.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Time `dedup index add` and `dedup match` against `dedup cluster`.
 
@@ -89,6 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument(
         "--anchor", action="store_true", help="also add the pages one by one (slow; one run)"
+    )
+    parser.add_argument(
+        "--no-snapshot",
+        action="store_true",
+        help="drop the filled store's snapshot first: loads read the tables",
     )
     parser.add_argument("--json", type=Path, default=OUT_DIR / "daily.json")
     args = parser.parse_args(argv)
@@ -106,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         store = scratch / "store"
         build = run("index", "build", str(stored), "--data", str(store))
         print(f"index build of {args.pages} pages: {build:.2f} s")
+        if args.no_snapshot:
+            _drop_snapshot(store / "dedup.sqlite3")
         adds = []
         for number in range(args.runs):
             copy = scratch / f"add-{number}"
@@ -122,14 +144,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not same:
                 raise RuntimeError("index add and Index.add one by one disagree")
         matches, clusters = [], []
-        out = str(scratch / "out.jsonl")
+        matched, clustered = str(scratch / "matched.jsonl"), str(scratch / "clustered.jsonl")
         for number in range(args.runs):
             first_match = number % 2 == 0  # alternate which command runs first
             if first_match:
-                matches.append(run("match", str(daily), "--data", str(store), "-o", out))
-            clusters.append(run("cluster", str(daily), "-o", out))
+                matches.append(run("match", str(daily), "--data", str(store), "-o", matched))
+            clusters.append(run("cluster", str(daily), "-o", clustered))
             if not first_match:
-                matches.append(run("match", str(daily), "--data", str(store), "-o", out))
+                matches.append(run("match", str(daily), "--data", str(store), "-o", matched))
             print(f"run {number + 1}: match {matches[-1]:.2f} s, cluster {clusters[-1]:.2f} s")
     result = {
         "bench": "daily",
@@ -137,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seed": args.seed,
         "runs": args.runs,
         "jobs": args.jobs,
+        "snapshot": not args.no_snapshot,
         "index_build_s": build,
         "index_add_s": adds,
         "median_index_add_s": statistics.median(adds),

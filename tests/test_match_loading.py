@@ -108,6 +108,45 @@ def test_signed_rows_are_told_once_in_order_while_reading(
     assert heard_at[0] < len(crawl)
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_known_rows_are_told_once_in_order_while_reading(
+    stored: tuple[Path, Pages], jobs: int
+) -> None:
+    """on_known hears of every row left unsigned (its key is known), once, in order, with its
+    key, the first of them before the last page is read."""
+    path, crawl = stored
+    _, known, config = _expected(path, crawl)
+    told: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64]]] = []
+    pages_read = 0
+
+    def pages() -> Iterator[tuple[str, str]]:
+        nonlocal pages_read
+        for page in crawl:
+            pages_read += 1
+            yield page
+
+    heard_at: list[int] = []
+
+    def on_known(rows: npt.NDArray[np.int64], keys: npt.NDArray[np.uint64]) -> None:
+        told.append((rows, keys))
+        heard_at.append(pages_read)
+
+    with (
+        patch("dedup.batch.reader.INLINE", 0),
+        patch("dedup.batch.reader.BATCH", 16),
+        patch("dedup.batch.fingerprinter.BATCH", 16),
+    ):
+        batch = read_batch(pages(), config, jobs=jobs, known=known, on_known=on_known)
+    rows = np.concatenate([r for r, _ in told])
+    prints = batch.distinct.prints
+    held = np.array([int(key) in known for key in prints.keys.tolist()])
+    assert np.array_equal(rows, np.flatnonzero(held))  # each known row, once, in order
+    assert np.array_equal(np.concatenate([k for _, k in told]), prints.keys[rows])
+    assert not prints.counts[rows].any()  # left unsigned
+    assert len(told) > 2
+    assert heard_at[0] < len(crawl)
+
+
 @pytest.mark.timeout(120)
 def test_a_child_that_dies_while_rows_stream_is_a_store_error(
     stored: tuple[Path, Pages],

@@ -22,6 +22,7 @@ __all__ = [
     "LARGE_INPUT",
     "Distinct",
     "Fingerprinter",
+    "OnKnown",
     "OnSigned",
 ]
 
@@ -40,6 +41,8 @@ Keyed = tuple[npt.NDArray[np.uint64], list[bytes]]
 Signed = tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]
 # Told the fingerprints of the rows of each signed task, as the tasks finish, in order.
 OnSigned = Callable[[npt.NDArray[np.int64], Fingerprints], None]
+# Told the rows left unsigned for ``known`` and their exact keys, batch by batch, in order.
+OnKnown = Callable[[npt.NDArray[np.int64], npt.NDArray[np.uint64]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +77,8 @@ class Fingerprinter:
     exact key is in ``known`` is left unsigned (a zero signature and a shingle count of 0), as
     :func:`dedup.sketch.fingerprint.fingerprint` leaves it. ``on_signed`` is told the rows of
     each signed task and their fingerprints as soon as the task is collected, while the input
-    is still being read: every signed row once, in order.
+    is still being read: every signed row once, in order. ``on_known`` is told the rows left
+    unsigned, with their keys, as soon as they are keyed: every such row once, in order.
     """
 
     def __init__(
@@ -85,11 +89,13 @@ class Fingerprinter:
         inline: int = INLINE,
         known: Container[int] | None = None,
         on_signed: OnSigned | None = None,
+        on_known: OnKnown | None = None,
     ) -> None:
         self._config = config
         # Exact keys left unsigned (an index matches them exactly): zero signature, count 0.
         self._known = known
         self._on_signed = on_signed
+        self._on_known = on_known
         self._inline = inline
         # With two processes, this one keys while the other signs: the two halves of the
         # work are about even. With more, this one only reads, and the workers do both.
@@ -163,6 +169,7 @@ class Fingerprinter:
         # New rows are given in order of first occurrence: known, known + 1, ...
         following = known
         skip = self._known
+        unsigned_rows: list[int] = []
         for position, (text, row, key) in enumerate(
             zip(normalized, rows, keys.tolist(), strict=True)
         ):
@@ -171,8 +178,15 @@ class Fingerprinter:
                 if skip is None or key not in skip:
                     self._to_sign.append(text)
                     self._to_sign_rows.append(row)
+                else:
+                    unsigned_rows.append(row)
                 self._first_raw.append(taken + position)
                 following += 1
+        if unsigned_rows and self._on_known is not None:
+            self._on_known(
+                np.array(unsigned_rows, dtype=np.int64),
+                np.array([self._keys[row] for row in unsigned_rows], dtype=np.uint64),
+            )
         if len(self._to_sign) >= BATCH:
             self._sign()
 

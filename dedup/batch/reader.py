@@ -16,6 +16,7 @@ from dedup.batch.fingerprinter import (
     LARGE_INPUT,
     Distinct,
     Fingerprinter,
+    OnKnown,
     OnSigned,
 )
 from dedup.config import DedupConfig
@@ -59,6 +60,7 @@ def read_batch(
     known: Container[int] | None = None,
     repeated_ids: bool = False,
     on_signed: OnSigned | None = None,
+    on_known: OnKnown | None = None,
 ) -> Batch:
     """Read ``pages`` once, as a stream, and fingerprint each distinct raw paragraph.
 
@@ -72,7 +74,8 @@ def read_batch(
     Paragraphs whose exact key is in ``known`` are left unsigned (an index matches them exactly).
     With ``repeated_ids``, a page id may come again (for an index, where it replaces the page).
     ``on_signed(rows, prints)`` is told the fingerprints of the rows signed so far while the
-    pages are still being read (see :class:`dedup.batch.fingerprinter.Fingerprinter`).
+    pages are still being read, and ``on_known(rows, keys)`` the rows left unsigned for
+    ``known`` (see :class:`dedup.batch.fingerprinter.Fingerprinter`).
 
     Raises:
         InputError: a page is not an ``(id, text)`` pair or a mapping with both, or its id
@@ -89,7 +92,7 @@ def read_batch(
     large = isinstance(pages, Sized) and len(pages) >= LARGE_INPUT
     inline = INLINE_LARGE if large else INLINE
     with Fingerprinter(
-        config, workers, inline=inline, known=known, on_signed=on_signed
+        config, workers, inline=inline, known=known, on_signed=on_signed, on_known=on_known
     ) as fingerprinter:
         sent = 0  # raw texts given to the fingerprinter
         for number, page in enumerate(pages, start=1):

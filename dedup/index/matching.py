@@ -135,6 +135,7 @@ def match_stored(
             split=split,
             known=known,
             on_signed=sender.rows,
+            on_known=sender.known,
         )
         sender.end(batch)
         try:
@@ -190,9 +191,14 @@ class _Sender:
         self._send((_ROWS, rows, prints))
         self._sent.append(rows)
 
+    def known(self, rows: npt.NDArray[np.int64], keys: npt.NDArray[np.uint64]) -> None:
+        """Send the keys of ``rows``, left unsigned: the store holds them exactly (an
+        ``on_known`` of :func:`read_batch`)."""
+        self._send((_KNOWN, rows, keys))
+
     def end(self, batch: Batch) -> None:
-        """Send the rows not sent yet (the unsigned ones, which the store holds exactly) with
-        their texts, in case the child must sign one that a writer removed meanwhile."""
+        """Send the unsigned rows (the ones the store holds exactly) with their texts, in case
+        the child must sign one that a writer removed meanwhile."""
         distinct = batch.distinct
         unsent = np.ones(len(distinct.prints), dtype=bool)
         for rows in self._sent:
@@ -218,8 +224,9 @@ class _Sender:
             self._open = False  # the child failed or died: its answer, or none, says so
 
 
-# The messages of match_stored to its child: a batch of signed rows, and the end.
-_ROWS, _END = "rows", "end"
+# The messages of match_stored to its child: a batch of signed rows, a batch of rows left
+# unsigned (their keys only), and the end.
+_ROWS, _KNOWN, _END = "rows", "known", "end"
 _SUMMARY = ("id", "size", "docs", "text")  # ClusterSummary's fields, in order
 
 
@@ -286,6 +293,9 @@ def _match_arriving(
     summarise each matched cluster into ``clusters`` as it first comes (from the state its
     match came from); return how many rows there are in all.
 
+    A row left unsigned is matched by its key alone as it comes. If a writer removed the key
+    meanwhile, that gives no match, and the row is matched again at the end, by its text.
+
     Raises:
         EOFError: the pipe closed before the end.
     """
@@ -295,28 +305,41 @@ def _match_arriving(
             messages.append(inbox.get())
         if None in messages:
             raise EOFError
-        batches = [m for m in messages if m is not None and m[0] == _ROWS]
-        if batches:
-            rows = np.concatenate([m[1] for m in batches])
+        arrived = [m for m in messages if m is not None and m[0] != _END]
+        if arrived:
+            rows = np.concatenate([m[1] for m in arrived])
+            batches = [
+                m[2] if m[0] == _ROWS else _unsigned(m[2], index.config.num_perm) for m in arrived
+            ]
             prints = Fingerprints(
-                *(np.concatenate([getattr(m[2], name) for m in batches]) for name in _PRINTS)
+                *(np.concatenate([getattr(b, name) for b in batches]) for name in _PRINTS)
             )
-            # Signed rows need no text: one the store holds exactly matches by its key.
+            # No text: a signed row needs none, and an unsigned one is matched by its key (or
+            # again at the end).
             matches = index.match_fingerprints([""] * rows.size, prints)
             found.update(zip(rows.tolist(), matches, strict=True))
             _summarise(index, matches, clusters)
         last = messages[-1]
         if last is not None and last[0] == _END:
             _, total, rows, keys, texts = last
-            unsigned = Fingerprints(
-                keys,
-                np.zeros((rows.size, index.config.num_perm), dtype=np.uint32),
-                np.zeros(rows.size, dtype=np.int64),
-            )
-            matches = index.match_fingerprints(texts, unsigned)
-            found.update(zip(rows.tolist(), matches, strict=True))
-            _summarise(index, matches, clusters)
+            # The unsigned rows not matched yet: not sent before, or their key was removed.
+            again = [i for i, row in enumerate(rows.tolist()) if found.get(row) is None]
+            if again:
+                chosen = np.asarray(again, dtype=np.int64)
+                matches = index.match_fingerprints(
+                    [texts[i] for i in again],
+                    _unsigned(keys[chosen], index.config.num_perm),
+                )
+                found.update(zip(rows[chosen].tolist(), matches, strict=True))
+                _summarise(index, matches, clusters)
             return int(total)
+
+
+def _unsigned(keys: npt.NDArray[np.uint64], num_perm: int) -> Fingerprints:
+    """The fingerprints of rows left unsigned: their keys, a zero signature, no shingles."""
+    return Fingerprints(
+        keys, np.zeros((keys.size, num_perm), dtype=np.uint32), np.zeros(keys.size, np.int64)
+    )
 
 
 def _summarise(
