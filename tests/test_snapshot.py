@@ -117,6 +117,7 @@ def test_build_and_add_take_one_and_indexes_load_the_same(built: Path, pages: Pa
     snapshot = _snapshot(store)
     assert snapshot is not None
     assert snapshot.same_as(_tables(store))
+    snapshot_keys = store.keys()
     from_snapshot = Index(store=store)
     crawl = pages[80:]
     expected = [from_snapshot.match_many(text.split("\n\n")) for _, text in crawl]
@@ -130,6 +131,7 @@ def test_build_and_add_take_one_and_indexes_load_the_same(built: Path, pages: Pa
     from_tables = Index(store=plain)
     assert [from_tables.match_many(text.split("\n\n")) for _, text in crawl] == expected
     assert _state_of(from_tables) == expected_state
+    assert plain.keys() == snapshot_keys == set(_tables(plain).keys)
     plain.close()
 
 
@@ -191,6 +193,7 @@ def test_a_service_write_drops_it_and_index_add_takes_it_anew(built: Path, pages
     index = Index(store=store)
     index.add("posted", pages[60][1])
     assert _snapshot(store) is None
+    assert store.keys() == set(_tables(store).keys)  # read from the tables now
     add_pages([], store, jobs=1)  # an empty crawl: nothing added, the snapshot taken
     snapshot = _snapshot(store)
     assert snapshot is not None

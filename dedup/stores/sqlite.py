@@ -27,7 +27,12 @@ from dedup.errors import StorageFullError, StoreError
 from dedup.stores.columns import StoreColumns, columns_of
 from dedup.stores.sqlite_columns import paragraph_columns, signed, unsigned, unsigned_all
 from dedup.stores.sqlite_schema import create, is_created
-from dedup.stores.sqlite_snapshot import load_snapshot, save_snapshot, snapshot_problems
+from dedup.stores.sqlite_snapshot import (
+    load_snapshot,
+    save_snapshot,
+    snapshot_keys,
+    snapshot_problems,
+)
 from dedup.stores.store import Skeleton, StoredDocument, StoredEntry, fingerprint_arrays
 
 __all__ = ["SQLiteStore"]
@@ -135,8 +140,14 @@ class SQLiteStore:
         return fingerprint_arrays(unsigned_all(keys), list(counts), list(blobs))
 
     def keys(self) -> set[int]:
-        """The exact keys of the stored entries (read without their signatures' use)."""
-        return {unsigned(row[0]) for row in self._db.execute("SELECT key FROM entries")}
+        """The exact keys of the stored entries: from the snapshot when one is kept (a few
+        milliseconds), else read without their signatures."""
+        with self._lock:
+            kept = snapshot_keys(self._db)
+            if kept is None:
+                rows = self._db.execute("SELECT key FROM entries").fetchall()
+                kept = unsigned_all([row[0] for row in rows])
+        return set(kept)
 
     def skeleton(self) -> Skeleton:
         docs = self._db.execute("SELECT seq, id, meta FROM documents ORDER BY seq").fetchall()

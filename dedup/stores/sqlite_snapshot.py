@@ -20,7 +20,7 @@ import numpy as np
 
 from dedup.stores.columns import StoreColumns
 
-__all__ = ["load_snapshot", "save_snapshot", "snapshot_problems"]
+__all__ = ["load_snapshot", "save_snapshot", "snapshot_keys", "snapshot_problems"]
 
 _FORMAT = b"1"
 _TABLE = "CREATE TABLE IF NOT EXISTS snapshot (name TEXT PRIMARY KEY, value BLOB NOT NULL)"
@@ -80,6 +80,20 @@ def load_snapshot(db: sqlite3.Connection) -> StoreColumns | None:
         return _decode(values)
     except (ValueError, TypeError):
         return None
+
+
+def snapshot_keys(db: sqlite3.Connection) -> list[int] | None:
+    """The exact keys of the entries, from the snapshot, or None if it cannot be trusted."""
+    if not _kept(db):
+        return None
+    values = dict(
+        db.execute("SELECT name, value FROM snapshot WHERE name IN ('format', 'keys')").fetchall()
+    )
+    blob = values.get("keys")
+    if values.get("format") != _FORMAT or blob is None or len(blob) % 8:
+        return None
+    keys: list[int] = np.frombuffer(blob, dtype="<u8").tolist()
+    return keys
 
 
 def snapshot_problems(db: sqlite3.Connection, tables: Callable[[], StoreColumns]) -> list[str]:
