@@ -72,6 +72,20 @@ def test_paragraph_texts_agree_with_documents(open_store: Callable[[], Store]) -
     assert store.paragraph_texts([]) == []
 
 
+def test_sqlite_paragraph_texts_without_json_functions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SQLite built without its JSON functions gets the same texts, one look at a time."""
+    path = tmp_path / "dedup.sqlite3"
+    _fill(SQLiteStore(path))
+    wanted = [("b", 2), ("a", 0), ("nobody", 0), ("a", 3), ("b", 0), ("a", 0)]
+    expected = SQLiteStore(path).paragraph_texts(wanted)
+    monkeypatch.setattr("dedup.stores.sqlite._TEXTS_AT", "SELECT text FROM json_each_missing(?)")
+    assert SQLiteStore(path).paragraph_texts(wanted) == expected
+    assert expected[0] == STORIES[0]
+    assert expected[2:4] == [None, None]
+
+
 def test_skeleton_agrees_with_documents(open_store: Callable[[], Store]) -> None:
     """The skeleton lists each document once, in insertion order, with its paragraphs' keys
     and clusters as its own read gives them."""

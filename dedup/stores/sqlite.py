@@ -10,7 +10,6 @@ own ``BEGIN IMMEDIATE``.
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import json
 import os
@@ -23,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from dedup.errors import StorageFullError, StoreError
+from dedup.errors import StoreError
 from dedup.stores.columns import StoreColumns, columns_of
 from dedup.stores.sqlite_columns import paragraph_columns, signed, unsigned, unsigned_all
 from dedup.stores.sqlite_schema import create, is_created
@@ -33,16 +32,20 @@ from dedup.stores.sqlite_snapshot import (
     snapshot_keys,
     snapshot_problems,
 )
+from dedup.stores.sqlite_transaction import Transaction
 from dedup.stores.store import Skeleton, StoredDocument, StoredEntry, fingerprint_arrays
 
 __all__ = ["SQLiteStore"]
 
+# The text of each (document id, paragraph number) of a JSON array, in its order, or NULL.
+_TEXTS_AT = (
+    "SELECT p.text FROM json_each(?) AS w"
+    " LEFT JOIN documents d ON d.id = json_extract(w.value, '$[0]')"
+    " LEFT JOIN paragraphs p ON p.doc_seq = d.seq AND p.idx = json_extract(w.value, '$[1]')"
+    " ORDER BY w.key"
+)
 # Keys per "IN (...)" query, well under SQLite's limit on bound variables.
 _CHUNK = 500
-
-
-# A write that fails with one of these found the disk (or the user's quota) full.
-_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 class SQLiteStore:
@@ -196,16 +199,24 @@ class SQLiteStore:
         )
 
     def paragraph_texts(self, wanted: Sequence[tuple[str, int]]) -> list[str | None]:
-        # One indexed look a paragraph: far cheaper than reading its whole document.
-        query = (
+        # The wanted pairs as one JSON array, joined to the tables in one query: an indexed
+        # look a paragraph, without a Python round trip each (11,500 texts: 0.09 s, not 0.15).
+        if not wanted:
+            return []
+        with self._lock:
+            try:
+                rows = self._db.execute(_TEXTS_AT, (json.dumps(wanted),)).fetchall()
+            except sqlite3.OperationalError:  # a SQLite built without its JSON functions
+                return [self._text_at(doc_id, para) for doc_id, para in wanted]
+        return [row[0] for row in rows]
+
+    def _text_at(self, doc_id: str, para: int) -> str | None:
+        row = self._db.execute(
             "SELECT p.text FROM documents d JOIN paragraphs p ON p.doc_seq = d.seq AND p.idx = ?"
-            " WHERE d.id = ?"
-        )
-        texts: list[str | None] = []
-        for doc_id, para in wanted:
-            row = self._db.execute(query, (para, doc_id)).fetchone()
-            texts.append(None if row is None else row[0])
-        return texts
+            " WHERE d.id = ?",
+            (para, doc_id),
+        ).fetchone()
+        return None if row is None else str(row[0])
 
     def entries(self) -> Iterator[StoredEntry]:
         for key, count, blob in self._db.execute("SELECT key, count, signature FROM entries"):
@@ -313,7 +324,7 @@ class SQLiteStore:
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 self._pending = self._position
-                with _Transaction(self._db, self.path):
+                with Transaction(self._db, self.path):
                     yield
                 self._position = self._pending
             finally:
@@ -347,49 +358,3 @@ class SQLiteStore:
             if self._lock_fd is not None:
                 os.close(self._lock_fd)
                 self._lock_fd = None
-
-
-def _write_error(path: Path, exc: sqlite3.Error | OSError, doing: str) -> StoreError:
-    """The StoreError of a failed write: a StorageFullError when the disk or quota is full."""
-    full = getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or (
-        isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS
-    )
-    if full:
-        return StorageFullError(
-            f"cannot {doing} {path}: the disk is full ({exc}); nothing was written, "
-            "free some space and retry"
-        )
-    return StoreError(f"cannot {doing} {path}: {exc}; is the disk full?")
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error, errors raised as StoreError
-    (StorageFullError for a full disk)."""
-
-    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
-        self._db = db
-        self._path = path
-
-    def __enter__(self) -> None:
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise _write_error(self._path, exc, "write to") from exc
-
-    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
-        if exc is not None:
-            self._rollback()
-            if isinstance(exc, sqlite3.Error | OSError) and not isinstance(exc, StoreError):
-                raise _write_error(self._path, exc, "write to") from exc
-            return
-        try:
-            self._db.execute("COMMIT")
-        except sqlite3.Error as commit_error:
-            self._rollback()
-            raise _write_error(self._path, commit_error, "commit to") from commit_error
-
-    def _rollback(self) -> None:
-        # SQLite may have rolled back already (a full disk does that): then there is nothing
-        # left to undo, and ROLLBACK itself would fail.
-        if self._db.in_transaction:
-            self._db.execute("ROLLBACK")
