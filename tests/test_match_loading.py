@@ -68,14 +68,17 @@ def test_the_child_answers_as_match_crawl(stored: tuple[Path, Pages], jobs: int)
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_signed_rows_are_told_once_in_order_while_reading(
+def test_every_row_is_told_once_in_order_while_reading(
     stored: tuple[Path, Pages], jobs: int
 ) -> None:
-    """on_signed hears of every row that is not known exactly, once, in order, with the
-    fingerprints the batch ends with, and the first of them before the last page is read."""
+    """on_signed hears of every row that is not known exactly, with the fingerprints the batch
+    ends with, and on_known of every row left unsigned, with its key: each row once, in
+    order, the first of each before the last page is read."""
     path, crawl = stored
     _, known, config = _expected(path, crawl)
-    told: list[tuple[npt.NDArray[np.int64], Fingerprints]] = []
+    signed: list[tuple[npt.NDArray[np.int64], Fingerprints]] = []
+    unsigned: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64]]] = []
+    heard_at: dict[str, list[int]] = {"signed": [], "known": []}
     pages_read = 0
 
     def pages() -> Iterator[tuple[str, str]]:
@@ -83,68 +86,39 @@ def test_signed_rows_are_told_once_in_order_while_reading(
         for page in crawl:
             pages_read += 1
             yield page
-
-    heard_at: list[int] = []
 
     def on_signed(rows: npt.NDArray[np.int64], prints: Fingerprints) -> None:
-        told.append((rows, prints))
-        heard_at.append(pages_read)
-
-    with (
-        patch("dedup.batch.reader.INLINE", 0),
-        patch("dedup.batch.reader.BATCH", 16),
-        patch("dedup.batch.fingerprinter.BATCH", 16),
-    ):
-        batch = read_batch(pages(), config, jobs=jobs, known=known, on_signed=on_signed)
-    rows = np.concatenate([r for r, _ in told])
-    prints = batch.distinct.prints
-    held = np.array([int(key) in known for key in prints.keys.tolist()])
-    assert np.array_equal(rows, np.flatnonzero(~held))  # each row not known, once, in order
-    assert held.any()
-    for name in ("keys", "signatures", "counts"):
-        got = np.concatenate([getattr(p, name) for _, p in told])
-        assert np.array_equal(got, getattr(prints, name)[rows])
-    assert len(told) > 2
-    assert heard_at[0] < len(crawl)
-
-
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_known_rows_are_told_once_in_order_while_reading(
-    stored: tuple[Path, Pages], jobs: int
-) -> None:
-    """on_known hears of every row left unsigned (its key is known), once, in order, with its
-    key, the first of them before the last page is read."""
-    path, crawl = stored
-    _, known, config = _expected(path, crawl)
-    told: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64]]] = []
-    pages_read = 0
-
-    def pages() -> Iterator[tuple[str, str]]:
-        nonlocal pages_read
-        for page in crawl:
-            pages_read += 1
-            yield page
-
-    heard_at: list[int] = []
+        signed.append((rows, prints))
+        heard_at["signed"].append(pages_read)
 
     def on_known(rows: npt.NDArray[np.int64], keys: npt.NDArray[np.uint64]) -> None:
-        told.append((rows, keys))
-        heard_at.append(pages_read)
+        unsigned.append((rows, keys))
+        heard_at["known"].append(pages_read)
 
     with (
         patch("dedup.batch.reader.INLINE", 0),
         patch("dedup.batch.reader.BATCH", 16),
         patch("dedup.batch.fingerprinter.BATCH", 16),
     ):
-        batch = read_batch(pages(), config, jobs=jobs, known=known, on_known=on_known)
-    rows = np.concatenate([r for r, _ in told])
+        batch = read_batch(
+            pages(), config, jobs=jobs, known=known, on_signed=on_signed, on_known=on_known
+        )
     prints = batch.distinct.prints
     held = np.array([int(key) in known for key in prints.keys.tolist()])
+    assert held.any()
+    assert not held.all()
+    rows = np.concatenate([r for r, _ in signed])
+    assert np.array_equal(rows, np.flatnonzero(~held))  # each row not known, once, in order
+    for name in ("keys", "signatures", "counts"):
+        got = np.concatenate([getattr(p, name) for _, p in signed])
+        assert np.array_equal(got, getattr(prints, name)[rows])
+    rows = np.concatenate([r for r, _ in unsigned])
     assert np.array_equal(rows, np.flatnonzero(held))  # each known row, once, in order
-    assert np.array_equal(np.concatenate([k for _, k in told]), prints.keys[rows])
+    assert np.array_equal(np.concatenate([k for _, k in unsigned]), prints.keys[rows])
     assert not prints.counts[rows].any()  # left unsigned
-    assert len(told) > 2
-    assert heard_at[0] < len(crawl)
+    for told in (signed, unsigned):
+        assert len(told) > 2
+    assert max(heard[0] for heard in heard_at.values()) < len(crawl)
 
 
 @pytest.mark.timeout(120)

@@ -39,6 +39,25 @@ def _snapshot(store: SQLiteStore) -> StoreColumns | None:
         return store.snapshot_columns()
 
 
+def _by_hand(path: Path, statement: str, *params: object) -> None:
+    """Change the file with another tool than dedup (the sqlite3 module)."""
+    db = sqlite3.connect(path)
+    try:
+        db.execute(statement, params)
+        db.commit()
+    finally:
+        db.close()
+
+
+def _snapshot_of(path: Path) -> StoreColumns | None:
+    """The snapshot a read-only store at ``path`` finds usable."""
+    store = SQLiteStore(path, read_only=True)
+    try:
+        return _snapshot(store)
+    finally:
+        store.close()
+
+
 @pytest.fixture(scope="module")
 def pages() -> Pages:
     return [(page.id, page.text) for page in generate(90, seed=11)]
@@ -179,13 +198,9 @@ def test_match_stored_gives_the_same_answers_from_a_snapshot(built: Path, pages:
 )
 def test_any_change_to_the_documents_drops_it(built: Path, statement: str) -> None:
     """Whoever writes, with whatever tool: a change to the documents deletes the snapshot."""
-    db = sqlite3.connect(built)
-    db.execute(statement)
-    db.commit()
-    db.close()
-    store = SQLiteStore(built, read_only=True)
-    assert _snapshot(store) is None
-    store.close()
+    assert _snapshot_of(built) is not None
+    _by_hand(built, statement)
+    assert _snapshot_of(built) is None
 
 
 def test_a_service_write_drops_it_and_index_add_takes_it_anew(built: Path, pages: Pages) -> None:
@@ -204,25 +219,18 @@ def test_a_service_write_drops_it_and_index_add_takes_it_anew(built: Path, pages
 
 def test_a_snapshot_without_its_triggers_is_not_used(built: Path) -> None:
     """A snapshot nothing keeps true (a trigger dropped) is left alone: loads read the tables."""
-    db = sqlite3.connect(built)
-    db.execute("DROP TRIGGER snapshot_stale_delete")
-    db.commit()
-    db.close()
-    store = SQLiteStore(built, read_only=True)
-    assert _snapshot(store) is None
-    Index(store=store)  # loads from the tables
-    store.close()
+    _by_hand(built, "DROP TRIGGER snapshot_stale_delete")
+    assert _snapshot_of(built) is None
 
 
 def test_store_check_finds_a_snapshot_that_differs(
     built: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["store", "check", "--data", str(built.parent)]) == 0
-    db = sqlite3.connect(built)
-    para_entry = db.execute("SELECT value FROM snapshot WHERE name = 'para_entry'").fetchone()[0]
-    swapped = np.frombuffer(para_entry, dtype="<i4")[::-1].tobytes()  # valid, but wrong
-    db.execute("UPDATE snapshot SET value = ? WHERE name = 'para_entry'", (swapped,))
-    db.commit()
+    snapshot = _snapshot_of(built)
+    assert snapshot is not None
+    swapped = snapshot.para_entry[::-1].astype("<i4").tobytes()  # valid, but wrong
+    _by_hand(built, "UPDATE snapshot SET value = ? WHERE name = 'para_entry'", swapped)
     capsys.readouterr()
     assert main(["store", "check", "--data", str(built.parent)]) == 1
     assert "snapshot of the columns differs from the tables" in capsys.readouterr().out
@@ -231,12 +239,9 @@ def test_store_check_finds_a_snapshot_that_differs(
 def test_a_snapshot_that_cannot_be_read_is_ignored_and_reported(
     built: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = sqlite3.connect(built)
-    db.execute("UPDATE snapshot SET value = x'0102' WHERE name = 'signatures'")
-    db.commit()
-    db.close()
+    _by_hand(built, "UPDATE snapshot SET value = x'0102' WHERE name = 'signatures'")
+    assert _snapshot_of(built) is None
     store = SQLiteStore(built, read_only=True)
-    assert _snapshot(store) is None
     assert Index(store=store).stats().documents == 50  # from the tables
     store.close()
     capsys.readouterr()
