@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     paragraph."""
     from dedup.index.index import Index  # noqa: PLC0415 - loaded when the command runs
     from dedup.index.matching import match_crawl, match_stored  # noqa: PLC0415
-    from dedup.io.output import atomic_output, match_lines  # noqa: PLC0415
+    from dedup.io.match_lines import MatchLineWriter  # noqa: PLC0415
+    from dedup.io.output import atomic_output  # noqa: PLC0415
     from dedup.stores.settings import settle_config  # noqa: PLC0415
     from dedup.stores.sqlite import SQLiteStore  # noqa: PLC0415
 
@@ -64,10 +65,12 @@ def run(args: argparse.Namespace) -> int:
         reader = one_pass_reader(args)
         config = settle_config(store, config_from(args))
         split: SplitMode = getattr(args, "split", "blank")
-        with progress(args, "matching") as step:
+        with atomic_output(args.output) as stream, progress(args, "matching") as step:
+            lines = MatchLineWriter(stream)
             pages = ((page.id, page.text) for page in reader)
             if isinstance(store, SQLiteStore):
-                # The store is loaded into an index in a child process while the crawl is read.
+                # The store is loaded into an index in a child process while the crawl is
+                # read; the first pages' lines are written while the last are matched.
                 found = match_stored(
                     pages,
                     store.path,
@@ -76,14 +79,13 @@ def run(args: argparse.Namespace) -> int:
                     jobs=args.jobs,
                     progress=step,
                     split=split,
+                    on_answers=lines.answered,
                 )
             else:  # a Redis store is loaded first: its reads hold the GIL
                 index = Index(config, store)
                 found = match_crawl(pages, index, jobs=args.jobs, progress=step, split=split)
+            lines.finish(found)
     finally:
         store.close()  # the index reads through it, and is not used afterwards
     report_skipped(reader)
-    with atomic_output(args.output) as stream:
-        for chunk in match_lines(found):
-            stream.write(chunk)
     return EXIT_OK

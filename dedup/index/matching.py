@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import threading
-import traceback
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from queue import SimpleQueue
 from typing import Any
 
 import numpy as np
@@ -18,14 +15,19 @@ import numpy.typing as npt
 
 from dedup.batch.reader import Batch, PageLike, Progress, read_batch
 from dedup.config import DedupConfig
-from dedup.errors import ConfigError, DedupError, StoreError
+from dedup.errors import StoreError
 from dedup.index.index import ClusterSummary, Index
+from dedup.index.match_child import DONE, END, KNOWN, ROWS, load_and_match
 from dedup.processes import process_context
 from dedup.sketch.fingerprint import Fingerprints
 from dedup.sketch.match import Match
 from dedup.text.paragraphs import SplitMode
 
-__all__ = ["CrawlMatches", "match_crawl", "match_stored"]
+__all__ = ["CrawlMatches", "OnAnswers", "match_crawl", "match_stored"]
+
+# Told each part of the answers: the batch, rows of its distinct paragraphs, their matches, and
+# the summaries of the clusters matched so far.
+OnAnswers = Callable[[Batch, list[int], list[Match | None], dict[str, ClusterSummary]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,7 @@ def match_stored(
     jobs: int | None = None,
     progress: Progress | None = None,
     split: SplitMode = "blank",
+    on_answers: OnAnswers | None = None,
 ) -> CrawlMatches:
     """:func:`match_crawl` against the SQLite store at ``path``, loaded into an index in a
     child process while this one reads the pages.
@@ -96,8 +99,12 @@ def match_stored(
     Loading a store is mostly Python work (rows into columns): in a thread it would take turns
     with the reading for the GIL, in a child process it runs beside it. The child is sent the
     fingerprints of each batch of paragraphs as soon as they are signed, and matches them while
-    the reading goes on; at the end it is sent the paragraphs the store holds exactly, and
-    sends all the answers back. It only reads the store. Each paragraph is answered against the
+    the reading goes on, and those the store holds exactly as soon as they are read. Once the
+    crawl is read, it sends back what it has answered, then the rest as it answers it:
+    ``on_answers(batch, rows, matches, clusters)`` is told each part (the rows of
+    ``batch.distinct.prints`` and their matches, and the summaries of the clusters matched so
+    far), so that a caller can write the first pages while the last are matched. It only
+    reads the store. Each paragraph is answered against the
     store as it stood at some moment between the start and the end: a writer working
     meanwhile may be seen by some answers and not by others, as by separate requests to the
     service.
@@ -112,6 +119,7 @@ def match_stored(
         jobs: fingerprinting processes.
         progress: called as pages are read.
         split: how pages become paragraphs.
+        on_answers: told each part of the answers as it comes.
 
     Raises:
         StoreError: the store cannot be loaded, or the child ended without an answer.
@@ -121,7 +129,7 @@ def match_stored(
     context: Any = process_context("spawn")  # typeshed's BaseContext lacks Process and Pipe
     ours, theirs = context.Pipe()
     child = context.Process(
-        target=_load_and_match, args=(theirs, str(path), config), name="dedup-load", daemon=True
+        target=load_and_match, args=(theirs, str(path), config), name="dedup-load", daemon=True
     )
     child.start()  # before the fingerprinting workers: forked if no thread runs yet
     theirs.close()
@@ -138,8 +146,10 @@ def match_stored(
             on_known=sender.known,
         )
         sender.end(batch)
+        answers = _Replies(batch, on_answers)
         try:
-            reply = ours.recv()
+            while not answers.add(ours.recv()):
+                pass
         except (EOFError, ConnectionError):
             child.join(timeout=1.0)
             raise StoreError(
@@ -152,16 +162,57 @@ def match_stored(
         if child.is_alive() and child.exitcode is None:
             child.terminate()  # an error here: the child only reads, so stopping it is safe
         child.join()
-    if isinstance(reply, BaseException):
-        raise reply
-    ids, similarity, containment, summaries = reply
-    with _collector_paused():  # these objects make no cycles
-        matches = [
-            None if cluster is None else Match(cluster, sim, cont)
-            for cluster, sim, cont in zip(ids, similarity, containment, strict=True)
-        ]
-        clusters = {s[0]: ClusterSummary(*s) for s in zip(*summaries, strict=True)}
-    return CrawlMatches(batch, matches, clusters)
+    return answers.result()
+
+
+class _Replies:
+    """The answers of :func:`match_stored`'s child as they come: matches by row, summaries
+    by cluster."""
+
+    def __init__(self, batch: Batch, on_answers: OnAnswers | None) -> None:
+        self._batch = batch
+        self._on_answers = on_answers
+        self._matches: list[Match | None] = [None] * len(batch.distinct.prints)
+        self._answered = np.zeros(len(batch.distinct.prints), dtype=bool)
+        self._clusters: dict[str, ClusterSummary] = {}
+        self._error: BaseException | None = None
+
+    def add(self, message: object) -> bool:
+        """Take one message of the child; return whether it was the last."""
+        if isinstance(message, BaseException):
+            self._error = message
+            return True
+        assert isinstance(message, tuple)
+        if message[0] == DONE:
+            return True
+        _, rows, ids, similarity, containment, summaries = message
+        with _collector_paused():  # these objects make no cycles
+            matches = [
+                None if cluster is None else Match(cluster, sim, cont)
+                for cluster, sim, cont in zip(ids, similarity, containment, strict=True)
+            ]
+            self._clusters.update((s[0], ClusterSummary(*s)) for s in zip(*summaries, strict=True))
+        for row, match in zip(rows, matches, strict=True):
+            self._matches[row] = match
+        self._answered[rows] = True
+        if self._on_answers is not None:
+            self._on_answers(self._batch, rows, matches, self._clusters)
+        return False
+
+    def result(self) -> CrawlMatches:
+        """Every answer; the child's error if it sent one.
+
+        Raises:
+            StoreError: the child left rows unanswered (a bug).
+        """
+        if self._error is not None:
+            raise self._error
+        if not self._answered.all():
+            raise StoreError(
+                f"the matching process answered {int(self._answered.sum())} of "
+                f"{self._answered.size} paragraphs; please report this"
+            )
+        return CrawlMatches(self._batch, self._matches, self._clusters)
 
 
 @contextlib.contextmanager
@@ -188,13 +239,13 @@ class _Sender:
 
     def rows(self, rows: npt.NDArray[np.int64], prints: Fingerprints) -> None:
         """Send the fingerprints of ``rows`` (an ``on_signed`` of :func:`read_batch`)."""
-        self._send((_ROWS, rows, prints))
+        self._send((ROWS, rows, prints))
         self._sent.append(rows)
 
     def known(self, rows: npt.NDArray[np.int64], keys: npt.NDArray[np.uint64]) -> None:
         """Send the keys of ``rows``, left unsigned: the store holds them exactly (an
         ``on_known`` of :func:`read_batch`)."""
-        self._send((_KNOWN, rows, keys))
+        self._send((KNOWN, rows, keys))
 
     def end(self, batch: Batch) -> None:
         """Send the unsigned rows (the ones the store holds exactly) with their texts, in case
@@ -207,7 +258,7 @@ class _Sender:
         texts = batch.raw_texts
         self._send(
             (
-                _END,
+                END,
                 len(distinct.prints),
                 rest,
                 distinct.prints.keys[rest],
@@ -222,136 +273,6 @@ class _Sender:
             self._conn.send(message)
         except (BrokenPipeError, ConnectionResetError):
             self._open = False  # the child failed or died: its answer, or none, says so
-
-
-# The messages of match_stored to its child: a batch of signed rows, a batch of rows left
-# unsigned (their keys only), and the end.
-_ROWS, _KNOWN, _END = "rows", "known", "end"
-_SUMMARY = ("id", "size", "docs", "text")  # ClusterSummary's fields, in order
-
-
-def _load_and_match(conn: Connection, path: str, config: DedupConfig) -> None:
-    """The child of :func:`match_stored`: load the store, match the rows as they come, send
-    back ``(matches, clusters)`` as columns, or the error."""
-    from dedup.stores.sqlite import SQLiteStore  # noqa: PLC0415 - the child's own connection
-
-    inbox: SimpleQueue[tuple[Any, ...] | None] = SimpleQueue()
-    # A thread takes the messages off the pipe while the store loads: the reading never waits.
-    threading.Thread(target=_receive, args=(conn, inbox), name="dedup-receive", daemon=True).start()
-    reply: object
-    try:
-        store = SQLiteStore(path, read_only=True)
-        try:
-            index = Index(config, store)
-            if index.config != config:
-                raise ConfigError(
-                    f"the store was loaded with {index.config}, but the pages were read with "
-                    f"{config}"
-                )
-            found: dict[int, Match | None] = {}
-            clusters: dict[str, ClusterSummary] = {}
-            total = _match_arriving(index, inbox, found, clusters)
-            matches = [found[row] for row in range(total)]
-        finally:
-            store.close()
-        # As columns: pickling 40,000 slotted objects one by one takes a third of a second.
-        reply = (
-            [None if m is None else m.cluster for m in matches],
-            [0.0 if m is None else m.similarity for m in matches],
-            [0.0 if m is None else m.containment for m in matches],
-            [[getattr(c, name) for c in clusters.values()] for name in _SUMMARY],
-        )
-    except (EOFError, KeyboardInterrupt):  # the reading failed or was stopped: nobody waits
-        conn.close()
-        return
-    except DedupError as exc:
-        reply = exc
-    except Exception:  # a bug: say where, since the traceback stays in this process
-        reply = RuntimeError(f"loading the store {path} failed:\n{traceback.format_exc()}")
-    with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):  # the caller may be gone
-        conn.send(reply)
-    conn.close()
-
-
-def _receive(conn: Connection, inbox: SimpleQueue[tuple[Any, ...] | None]) -> None:
-    """Move the messages from the pipe to ``inbox`` up to the end; None if the pipe closes."""
-    try:
-        while (message := conn.recv())[0] != _END:
-            inbox.put(message)
-        inbox.put(message)
-    except (EOFError, OSError):
-        inbox.put(None)
-
-
-def _match_arriving(
-    index: Index,
-    inbox: SimpleQueue[tuple[Any, ...] | None],
-    found: dict[int, Match | None],
-    clusters: dict[str, ClusterSummary],
-) -> int:
-    """Match the rows in ``inbox`` into ``found`` as they come, all that wait at once, and
-    summarise each matched cluster into ``clusters`` as it first comes (from the state its
-    match came from); return how many rows there are in all.
-
-    A row left unsigned is matched by its key alone as it comes. If a writer removed the key
-    meanwhile, that gives no match, and the row is matched again at the end, by its text.
-
-    Raises:
-        EOFError: the pipe closed before the end.
-    """
-    while True:
-        messages = [inbox.get()]
-        while not inbox.empty():
-            messages.append(inbox.get())
-        if None in messages:
-            raise EOFError
-        arrived = [m for m in messages if m is not None and m[0] != _END]
-        if arrived:
-            rows = np.concatenate([m[1] for m in arrived])
-            batches = [
-                m[2] if m[0] == _ROWS else _unsigned(m[2], index.config.num_perm) for m in arrived
-            ]
-            prints = Fingerprints(
-                *(np.concatenate([getattr(b, name) for b in batches]) for name in _PRINTS)
-            )
-            # No text: a signed row needs none, and an unsigned one is matched by its key (or
-            # again at the end).
-            matches = index.match_fingerprints([""] * rows.size, prints)
-            found.update(zip(rows.tolist(), matches, strict=True))
-            _summarise(index, matches, clusters)
-        last = messages[-1]
-        if last is not None and last[0] == _END:
-            _, total, rows, keys, texts = last
-            # The unsigned rows not matched yet: not sent before, or their key was removed.
-            again = [i for i, row in enumerate(rows.tolist()) if found.get(row) is None]
-            if again:
-                chosen = np.asarray(again, dtype=np.int64)
-                matches = index.match_fingerprints(
-                    [texts[i] for i in again],
-                    _unsigned(keys[chosen], index.config.num_perm),
-                )
-                found.update(zip(rows[chosen].tolist(), matches, strict=True))
-                _summarise(index, matches, clusters)
-            return int(total)
-
-
-def _unsigned(keys: npt.NDArray[np.uint64], num_perm: int) -> Fingerprints:
-    """The fingerprints of rows left unsigned: their keys, a zero signature, no shingles."""
-    return Fingerprints(
-        keys, np.zeros((keys.size, num_perm), dtype=np.uint32), np.zeros(keys.size, np.int64)
-    )
-
-
-def _summarise(
-    index: Index, matches: list[Match | None], clusters: dict[str, ClusterSummary]
-) -> None:
-    """Add to ``clusters`` the summaries of the clusters in ``matches`` it lacks, read from the
-    state that just gave the matches (a cluster a writer removed is left out)."""
-    wanted = {m.cluster for m in matches if m is not None}.difference(clusters)
-    clusters.update(index.cluster_summaries(wanted, refresh=False))
-
-
-_PRINTS = ("keys", "signatures", "counts")  # Fingerprints' fields, in order
 
 
 def _answer(batch: Batch, index: Index) -> CrawlMatches:

@@ -9,15 +9,12 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
 import orjson
 
 from dedup.batch.result import Cluster, Clustering
 from dedup.errors import DedupError
-
-if TYPE_CHECKING:
-    from dedup.index.matching import CrawlMatches
 
 __all__ = [
     "JsonLinesWriter",
@@ -27,17 +24,12 @@ __all__ = [
     "cluster_record",
     "cluster_records",
     "dumps",
-    "match_lines",
     "match_record",
 ]
 
 STDOUT = "-"
 # Lines per chunk of assignment_lines: a few MB of output at a time.
 _CHUNK = 1 << 16
-# Lines per chunk of match_lines, which carry their cluster's text: some 1.5 MB a chunk, which
-# malloc reuses, where 24 MB chunks were each mapped and faulted in afresh (a 73 MB output:
-# 0.32 s rather than 0.38).
-_MATCH_CHUNK = 1 << 12
 
 
 @contextlib.contextmanager
@@ -242,60 +234,3 @@ def match_record(
         "docs": docs,
         "text": text,
     }
-
-
-def match_lines(found: CrawlMatches) -> Iterator[bytes]:
-    """Yield the JSON lines ``{"doc", "para", "match"}`` of every paragraph, in chunks.
-
-    ``match`` is :func:`match_record` of the stored cluster the paragraph matches, or null.
-    Each page's and each distinct paragraph's JSON is encoded once.
-
-    Example:
-        >>> from dedup import Index
-        >>> from dedup.index.matching import match_crawl
-        >>> index = Index()
-        >>> _ = index.add("a", "Hi")
-        >>> found = match_crawl([("b", "Hi\\n\\nBye")], index, jobs=1)
-        >>> print(b"".join(match_lines(found)).decode(), end="")  # doctest: +ELLIPSIS
-        {"doc":"b","para":0,"match":{"cluster":"...",...,"docs":1,"text":"Hi"}}
-        {"doc":"b","para":1,"match":null}
-    """
-    batch = found.batch
-    prefixes = [b'{"doc":%b,"para":' % orjson.dumps(doc) for doc in batch.doc_ids]
-    # A cluster's docs and text are encoded once, not once per paragraph that matches it: a
-    # record is its head (cluster, similarity, containment) and its cluster's tail.
-    tails = {
-        cid: dumps({"docs": summary.docs, "text": summary.text})[1:].rstrip(b"\n")
-        for cid, summary in found.clusters.items()
-    }
-    unmatched = b',"match":null}\n'
-    suffixes = []
-    for match in found.matches:
-        tail = None if match is None else tails.get(match.cluster)
-        if match is None or tail is None:
-            suffixes.append(unmatched)
-            continue
-        head = orjson.dumps(
-            {
-                "cluster": match.cluster,
-                "similarity": match.similarity,
-                "containment": match.containment,
-            }
-        )
-        suffixes.append(b',"match":%b,%b}\n' % (head[:-1], tail))
-    # Every part of a line is encoded once (paragraph numbers too): a line is three parts
-    # joined, not a formatted string.
-    numbers = [b"%d" % n for n in range(int(batch.para_num.max(initial=-1)) + 1)]
-    rows = batch.distinct.of_raw[batch.para_raw]
-    for low in range(0, rows.size, _MATCH_CHUNK):
-        part = slice(low, low + _MATCH_CHUNK)
-        yield b"".join(
-            itertools.chain.from_iterable(
-                zip(
-                    map(prefixes.__getitem__, batch.para_doc[part].tolist()),
-                    map(numbers.__getitem__, batch.para_num[part].tolist()),
-                    map(suffixes.__getitem__, rows[part].tolist()),
-                    strict=True,
-                )
-            )
-        )
