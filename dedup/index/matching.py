@@ -229,8 +229,8 @@ def _collector_paused() -> Iterator[None]:
 
 
 class _Sender:
-    """The reading side of :func:`match_stored`: sends the child each batch of signed rows as
-    it comes, then the rest."""
+    """The reading side of :func:`match_stored`: sends the child each batch of signed rows and
+    of rows left unsigned as it comes, then the end (see :mod:`dedup.index.match_child`)."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
