@@ -262,3 +262,33 @@ def test_a_store_without_the_snapshot_table_loads_from_its_tables(
     assert Index(store=store).stats().documents == 10
     assert main(["store", "check", "--data", str(tmp_path)]) == 0
     store.close()
+
+
+def test_store_snapshot_takes_it_anew(
+    built: Path, pages: Pages, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After a service's write dropped it (or a bad one was found), `dedup store snapshot`
+    takes the snapshot of the store as it stands."""
+    store = SQLiteStore(built)
+    Index(store=store).add("posted", pages[60][1])
+    store.close()
+    assert _snapshot_of(built) is None
+    capsys.readouterr()
+    assert main(["store", "snapshot", "--data", str(built.parent)]) == 0
+    assert "snapshot taken: 51 documents" in capsys.readouterr().out
+    snapshot = _snapshot_of(built)
+    assert snapshot is not None
+    assert "posted" in snapshot.ids
+    store = SQLiteStore(built, read_only=True)
+    assert snapshot.same_as(_tables(store))
+    store.close()
+    _by_hand(built, "UPDATE snapshot SET value = x'0102' WHERE name = 'signatures'")
+    assert main(["store", "check", "--data", str(built.parent)]) == 1
+    assert "'dedup store snapshot' takes it anew" in capsys.readouterr().out
+    assert main(["store", "snapshot", "--data", str(built.parent)]) == 0
+    assert main(["store", "check", "--data", str(built.parent)]) == 0
+
+
+def test_store_snapshot_needs_a_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["store", "snapshot", "--data", str(tmp_path / "none")]) == 2
+    assert "no index store here" in capsys.readouterr().err

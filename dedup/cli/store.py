@@ -1,13 +1,14 @@
-"""``dedup store check``: scan an index store for inconsistencies, on Redis and SQLite alike."""
+"""``dedup store``: scan an index store for inconsistencies (``check``, on Redis and SQLite
+alike), and take a SQLite store's snapshot anew (``snapshot``)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from dedup.cli.options import EXIT_OK, add_store_options, store_from
+from dedup.cli.options import EXIT_OK, add_store_options, existing_store, store_from
 
-__all__ = ["EXIT_PROBLEMS", "add_command", "run_check"]
+__all__ = ["EXIT_PROBLEMS", "add_command", "run_check", "run_snapshot"]
 
 # The store holds inconsistencies (as diff and fsck say "found differences").
 EXIT_PROBLEMS = 1
@@ -32,6 +33,18 @@ def add_command(commands: Any) -> None:
     )
     add_store_options(check)
     check.set_defaults(handler=run_check)
+    snapshot = store_commands.add_parser(
+        "snapshot",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="take a SQLite store's snapshot of its columns anew, for fast loads",
+        description="Take anew the snapshot of the columns an index loads, which `dedup index\n"
+        "build` and `dedup index add` take and any other write (a service's) drops: the next\n"
+        "`dedup match`, `dedup serve` or `dedup index add` loads the store in less than half\n"
+        "the time. It takes the store's write lock, as `dedup index add` does. SQLite only.",
+        epilog="Example: dedup store snapshot --data ./dedup-data",
+    )
+    add_store_options(snapshot)
+    snapshot.set_defaults(handler=run_snapshot)
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -52,3 +65,33 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"{location}: {problem}")
     print(f"{location}: {len(report.problems)} problems in {sizes}")
     return EXIT_PROBLEMS
+
+
+def run_snapshot(args: argparse.Namespace) -> int:
+    """Take the store's snapshot anew; say how large the store is.
+
+    Raises:
+        ConfigError: the store is not a SQLite store.
+    """
+    from dedup.errors import ConfigError  # noqa: PLC0415 - loaded when the command runs
+    from dedup.stores.columns import Snapshotted  # noqa: PLC0415
+
+    where = store_from(args)
+    store, _ = existing_store(where, read_only=False)
+    try:
+        if not isinstance(store, Snapshotted):
+            raise ConfigError(
+                f"{where}: only a SQLite store (--data DIR) keeps a snapshot; a Redis store "
+                "loads from its records"
+            )
+        store.save_snapshot()
+        with store.reading():
+            columns = store.snapshot_columns()
+    finally:
+        store.close()
+    if columns is not None:
+        print(
+            f"{where}: snapshot taken: {len(columns.ids)} documents, "
+            f"{columns.para_entry.size} paragraphs, {len(columns.keys)} fingerprints"
+        )
+    return EXIT_OK

@@ -101,7 +101,7 @@ def snapshot_problems(db: sqlite3.Connection, tables: Callable[[], StoreColumns]
     ``tables()``, the columns read from the tables."""
     if not _has_table(db) or db.execute("SELECT count(*) FROM snapshot").fetchone()[0] == 0:
         return []
-    remedy = "any write drops it; 'dedup index add' of an empty file takes it anew"
+    remedy = "'dedup store snapshot' takes it anew"
     columns = load_snapshot(db)
     if columns is None:
         return [f"the snapshot of the columns cannot be used, and loads read the tables; {remedy}"]
