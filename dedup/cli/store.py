@@ -84,14 +84,11 @@ def run_snapshot(args: argparse.Namespace) -> int:
                 f"{where}: only a SQLite store (--data DIR) keeps a snapshot; a Redis store "
                 "loads from its records"
             )
-        store.save_snapshot()
-        with store.reading():
-            columns = store.snapshot_columns()
+        columns = store.save_snapshot()
     finally:
         store.close()
-    if columns is not None:
-        print(
-            f"{where}: snapshot taken: {len(columns.ids)} documents, "
-            f"{columns.para_entry.size} paragraphs, {len(columns.keys)} fingerprints"
-        )
+    print(
+        f"{where}: snapshot taken: {len(columns.ids)} documents, "
+        f"{columns.para_entry.size} paragraphs, {len(columns.keys)} fingerprints"
+    )
     return EXIT_OK

@@ -138,9 +138,9 @@ class Snapshotted(Protocol):
         Call it inside :meth:`Store.reading`."""
         ...
 
-    def save_snapshot(self) -> None:
-        """Take a snapshot of the store as it stands; inside :meth:`Store.writing`, it commits
-        with the writes there."""
+    def save_snapshot(self) -> StoreColumns:
+        """Take a snapshot of the store as it stands and return its columns; inside
+        :meth:`Store.writing`, it commits with the writes there."""
         ...
 
 

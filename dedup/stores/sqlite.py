@@ -171,17 +171,21 @@ class SQLiteStore:
         with self._lock:
             return load_snapshot(self._db)
 
-    def save_snapshot(self) -> None:
+    def save_snapshot(self) -> StoreColumns:
         with self.writing():
-            save_snapshot(self._db, columns_of(self.skeleton(), self.fingerprints()))
+            columns = self._table_columns()
+            save_snapshot(self._db, columns)
+        return columns
 
     def layout_problems(self) -> list[str]:
         """A snapshot that cannot be read or differs from the tables (see ``dedup store
         check``)."""
         with self._lock:
-            return snapshot_problems(
-                self._db, lambda: columns_of(self.skeleton(), self.fingerprints())
-            )
+            return snapshot_problems(self._db, self._table_columns)
+
+    def _table_columns(self) -> StoreColumns:
+        """The columns read from the tables, not from the snapshot."""
+        return columns_of(self.skeleton(), self.fingerprints())
 
     def document(self, doc_id: str) -> StoredDocument | None:
         row = self._db.execute("SELECT seq, meta FROM documents WHERE id = ?", (doc_id,)).fetchone()
