@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 # What ``dedup --help`` may never load: each of these costs tens of milliseconds or more.
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "peru.txt"
@@ -52,3 +55,31 @@ def test_a_command_loads_the_library_when_it_runs() -> None:
     loaded = _loaded_by(f"from dedup.cli import main\n{run}")
     assert "numpy" in loaded
     assert not {name for name in loaded if name.split(".")[0] in REPORT}  # piped: no summary
+
+
+def _after_a_command(env: dict[str, str]) -> tuple[str | None, int]:
+    """OPENBLAS_NUM_THREADS and the process's native threads after ``dedup cluster`` ran."""
+    script = (
+        "import os, re\nfrom dedup.cli import main\n"
+        f"main(['cluster', {str(EXAMPLE)!r}, '-o', '/dev/null', '-q', '--jobs', '1'])\n"
+        "status = open('/proc/self/status').read()\n"
+        "print(os.environ.get('OPENBLAS_NUM_THREADS'), re.search(r'Threads:\\s+(\\d+)', status)[1])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True, env=env
+    ).stdout.split()
+    return out[-2], int(out[-1])
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/status").exists() or (os.cpu_count() or 1) < 2,
+    reason="counts native threads through /proc, and OpenBLAS starts none on one core",
+)
+def test_a_command_starts_numpy_without_blas_threads() -> None:
+    """dedup makes no BLAS call: a command leaves OpenBLAS one thread (no spinning helper
+    threads), unless the user set its number."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    assert _after_a_command(env) == ("1", 1)
+    value, threads = _after_a_command({**env, "OPENBLAS_NUM_THREADS": "2"})
+    assert value == "2"
+    assert threads == 2  # the user's helper thread, which is what the first run left out
