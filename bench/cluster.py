@@ -22,6 +22,7 @@ import numpy.typing as npt
 import psutil  # type: ignore[import-untyped]  # no types-psutil in the lint group yet
 
 from bench.anchors import SYSTEMS
+from bench.bytecode import compile_tree
 from bench.corpus import KINDS, TITLE_VARIANTS, default_path, generate, read_jsonl, write_jsonl
 from bench.metrics import PairScores, dense_ids, pair_scores, pair_scores_touching, singletons_apart
 from bench.report import OUT_DIR, markdown_table, write_json
@@ -88,6 +89,7 @@ def _command(system: str, data: Path, out: Path, jobs: int, in_process: bool) ->
     if in_process:
         return [sys.executable, "-m", "bench.worker", system, str(data), str(out), f"--jobs={jobs}"]
     if system == "dedup":
+        compile_tree(REPO)  # as installed: the anchors' libraries have their bytecode too
         dedup = Path(sys.executable).with_name("dedup")
         return [str(dedup), "cluster", "-q", f"--jobs={jobs}", str(data), "-o", str(out)]
     if system == FLOOR:

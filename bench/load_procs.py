@@ -17,6 +17,8 @@ from typing import Any
 
 import psutil  # type: ignore[import-untyped]  # no types-psutil in the lint group yet
 
+from bench.bytecode import compile_tree
+
 HOST = "127.0.0.1"
 _POLL = 0.02  # seconds between /healthz probes while a service starts
 
@@ -30,7 +32,9 @@ def free_port() -> int:
 
 
 def dedup_command(root: Path, *args: str) -> tuple[list[str], dict[str, str]]:
-    """Return the command and environment running ``dedup ARGS`` from the source tree root."""
+    """Return the command and environment running ``dedup ARGS`` from the source tree root,
+    whose bytecode is compiled first (:mod:`bench.bytecode`)."""
+    compile_tree(root)
     env = {**os.environ, "PYTHONPATH": str(root)}
     return [sys.executable, "-m", "dedup", *args], env
 
