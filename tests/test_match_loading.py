@@ -17,6 +17,7 @@ import pytest
 from dedup import DedupConfig, Index
 from dedup.batch.reader import read_batch
 from dedup.errors import IncompatibleSignatureError, InputError, StoreError
+from dedup.index import matching
 from dedup.index.matching import CrawlMatches, match_crawl, match_stored
 from dedup.sketch.fingerprint import Fingerprints
 from dedup.stores.sqlite import SQLiteStore
@@ -59,9 +60,11 @@ def test_the_child_answers_as_match_crawl(stored: tuple[Path, Pages], jobs: int)
         patch("dedup.batch.reader.INLINE", 0),
         patch("dedup.batch.reader.BATCH", 64),
         patch("dedup.batch.fingerprinter.BATCH", 64),
+        patch.object(matching._Sender, "texts", autospec=True) as texts,
     ):
         expected, known, config = _expected(path, crawl)
         found = match_stored(crawl, path, config, known=known, jobs=jobs)
+    texts.assert_not_called()  # no key was removed meanwhile: no text crosses back
     assert sum(m is not None for m in found.matches) > 10
     assert found.matches == expected.matches
     assert found.clusters == expected.clusters
@@ -152,12 +155,25 @@ def test_a_paragraph_known_when_read_but_gone_when_loaded_is_signed_in_the_child
     stored: tuple[Path, Pages],
 ) -> None:
     """A key passed as known (so left unsigned) that the store no longer holds is signed by
-    the child and matched by similarity, as Index.match_fingerprints does."""
+    the child and matched by similarity, as Index.match_fingerprints does: the child asks for
+    the texts of those rows, and of no other."""
     path, crawl = stored
     expected, real, config = _expected(path, crawl)
-    claimed = real | {int(key) for key in expected.batch.distinct.prints.keys.tolist()}
-    found = match_stored(crawl, path, config, known=claimed, jobs=1)
+    keys = expected.batch.distinct.prints.keys.tolist()
+    claimed = real | {int(key) for key in keys}
+    asked: list[list[int]] = []
+    sent = matching._Sender.texts
+
+    def texts(self: matching._Sender, batch: object, rows: npt.NDArray[np.int64]) -> None:
+        asked.append(rows.tolist())
+        sent(self, batch, rows)  # type: ignore[arg-type]
+
+    with patch.object(matching._Sender, "texts", texts):
+        found = match_stored(crawl, path, config, known=claimed, jobs=1)
     assert found.matches == expected.matches
+    gone = [row for row, key in enumerate(keys) if int(key) not in real]
+    assert gone
+    assert asked == [gone]
 
 
 def test_a_store_of_other_settings_is_refused_as_the_child_says(

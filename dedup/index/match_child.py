@@ -3,11 +3,15 @@ the rows it is sent as they come, and sends the answers back once the crawl is r
 
 To the child, in this order: ``(ROWS, rows, prints)`` for each batch of signed rows and
 ``(KNOWN, rows, keys)`` for each batch of rows left unsigned (the store holds their keys),
-interleaved, then ``(END, total, rows, keys, texts)``: every unsigned row again, with its
-text. From the child, once the end has come: ``(ANSWERS, rows, clusters, similarities,
-containments, summaries)`` for the rows matched so far (at once, while the last batches are
-matched) and then for the rest, and ``(DONE, total)``; or, instead, the error. Answers wait
-for the end so that the child never blocks on a pipe that the reading does not empty.
+interleaved, then ``(END, total, rows, keys)``: every unsigned row again. From the child, once
+the end has come: ``(ANSWERS, rows, clusters, similarities, containments, summaries)`` for the
+rows matched so far (at once, while the last batches are matched) and then for the rest, and
+``(DONE, total)``; or, instead, the error. Answers wait for the end so that the child never
+blocks on a pipe that the reading does not empty.
+
+An unsigned row whose key a writer removed meanwhile is matched by its text, which the child
+asks for then: ``(WANTED, rows)``, answered by ``(TEXTS, texts)``. The crawl's other texts
+never cross the pipe.
 """
 
 from __future__ import annotations
@@ -29,10 +33,20 @@ from dedup.index.index import ClusterSummary, Index
 from dedup.sketch.fingerprint import Fingerprints
 from dedup.sketch.match import Match
 
-__all__ = ["ANSWERS", "DONE", "END", "KNOWN", "ROWS", "SUMMARY", "load_and_match"]
+__all__ = [
+    "ANSWERS",
+    "DONE",
+    "END",
+    "KNOWN",
+    "ROWS",
+    "SUMMARY",
+    "TEXTS",
+    "WANTED",
+    "load_and_match",
+]
 
-ROWS, KNOWN, END = "rows", "known", "end"
-ANSWERS, DONE = "answers", "done"
+ROWS, KNOWN, END, TEXTS = "rows", "known", "end", "texts"
+ANSWERS, DONE, WANTED = "answers", "done", "wanted"
 SUMMARY = ("id", "size", "docs", "text")  # ClusterSummary's fields, in order
 _PRINTS = ("keys", "signatures", "counts")  # Fingerprints' fields, in order
 
@@ -77,14 +91,14 @@ def load_and_match(conn: Connection, path: str, config: DedupConfig) -> None:
 def _receive(
     conn: Connection, inbox: SimpleQueue[tuple[Any, ...] | None], answers: _Answers
 ) -> None:
-    """Move the messages from the pipe to ``inbox`` up to the end, and at the end send the
-    answers found so far at once (the caller writes them while the rest is matched); None
-    if the pipe closes."""
+    """Move the messages from the pipe to ``inbox``; at the end, first send the answers found
+    so far (the caller writes them while the rest is matched); None once the pipe closes."""
     try:
-        while (message := conn.recv())[0] != END:
+        while True:
+            message = conn.recv()
+            if message[0] == END:
+                answers.send()
             inbox.put(message)
-        answers.send()
-        inbox.put(message)
     except (EOFError, OSError):
         inbox.put(None)
 
@@ -114,6 +128,22 @@ class _Answers:
             self._matches.append(matches)
             self._summarised.update(summaries)
             self._summaries.update(summaries)
+
+    def texts(
+        self, rows: npt.NDArray[np.int64], inbox: SimpleQueue[tuple[Any, ...] | None]
+    ) -> list[str]:
+        """Ask the caller for the texts of ``rows``, and take them from ``inbox``.
+
+        Raises:
+            EOFError: the pipe closed first.
+        """
+        with self._lock:
+            self._conn.send((WANTED, rows))
+        message = inbox.get()
+        if message is None or message[0] != TEXTS:
+            raise EOFError
+        texts: list[str] = message[1]
+        return texts
 
     def send(self) -> None:
         """Send the answers and summaries not sent yet, as columns."""
@@ -172,13 +202,14 @@ def _match_arriving(
             answers.add(index, rows.tolist(), index.match_fingerprints([""] * rows.size, prints))
         if ending:
             assert last is not None
-            _, total, rows, keys, texts = last
+            _, total, rows, keys = last
             # The unsigned rows not matched yet: not sent before, or their key was removed.
             again = [i for i, row in enumerate(rows.tolist()) if answers.found.get(row) is None]
             if again:
                 chosen = np.asarray(again, dtype=np.int64)
                 matches = index.match_fingerprints(
-                    [texts[i] for i in again], _unsigned(keys[chosen], index.config.num_perm)
+                    answers.texts(rows[chosen], inbox),
+                    _unsigned(keys[chosen], index.config.num_perm),
                 )
                 answers.add(index, rows[chosen].tolist(), matches)
             answers.send()

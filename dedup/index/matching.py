@@ -17,7 +17,7 @@ from dedup.batch.reader import Batch, PageLike, Progress, read_batch
 from dedup.config import DedupConfig
 from dedup.errors import StoreError
 from dedup.index.index import ClusterSummary, Index
-from dedup.index.match_child import DONE, END, KNOWN, ROWS, load_and_match
+from dedup.index.match_child import DONE, END, KNOWN, ROWS, TEXTS, WANTED, load_and_match
 from dedup.processes import process_context
 from dedup.sketch.fingerprint import Fingerprints
 from dedup.sketch.match import Match
@@ -148,8 +148,12 @@ def match_stored(
         sender.end(batch)
         answers = _Replies(batch, on_answers)
         try:
-            while not answers.add(ours.recv()):
-                pass
+            while True:
+                message = ours.recv()
+                if isinstance(message, tuple) and message[0] == WANTED:
+                    sender.texts(batch, message[1])
+                elif answers.add(message):
+                    break
         except (EOFError, ConnectionError):
             child.join(timeout=1.0)
             raise StoreError(
@@ -248,23 +252,19 @@ class _Sender:
         self._send((KNOWN, rows, keys))
 
     def end(self, batch: Batch) -> None:
-        """Send the unsigned rows (the ones the store holds exactly) with their texts, in case
-        the child must sign one that a writer removed meanwhile."""
+        """Send the unsigned rows (the ones the store holds exactly) again, so that the child
+        finds any whose key a writer removed meanwhile: it asks for their texts."""
         distinct = batch.distinct
         unsent = np.ones(len(distinct.prints), dtype=bool)
         for rows in self._sent:
             unsent[rows] = False
         rest = np.flatnonzero(unsent)
+        self._send((END, len(distinct.prints), rest, distinct.prints.keys[rest]))
+
+    def texts(self, batch: Batch, rows: npt.NDArray[np.int64]) -> None:
+        """Send the texts of the distinct ``rows`` the child asks for."""
         texts = batch.raw_texts
-        self._send(
-            (
-                END,
-                len(distinct.prints),
-                rest,
-                distinct.prints.keys[rest],
-                [texts[raw] for raw in distinct.first_raw[rest].tolist()],
-            )
-        )
+        self._send((TEXTS, [texts[raw] for raw in batch.distinct.first_raw[rows].tolist()]))
 
     def _send(self, message: tuple[object, ...]) -> None:
         if not self._open:
