@@ -278,6 +278,42 @@ def test_lsh_index_finds_exactly_the_live_ids_sharing_a_band(
     assert index.query(np.array(probe, dtype=np.uint32)) == expected
 
 
+@given(
+    st.dictionaries(
+        st.one_of(st.integers(0, 60), st.integers(2**31, 2**32 - 1)),  # narrow and wide keys
+        st.lists(st.integers(0, 3), min_size=6, max_size=6),
+        max_size=12,
+    ),
+    st.lists(st.lists(st.integers(0, 3), min_size=6, max_size=6), min_size=1, max_size=9),
+    st.lists(st.integers(0, 11), max_size=3),
+    st.booleans(),
+)
+def test_lsh_query_many_gives_each_query_its_band_sharing_ids_once_in_order(
+    held: dict[int, list[int]], probes: list[list[int]], removed: list[int], bulk: bool
+) -> None:
+    """Every (query, id) pair sharing a band, once, sorted by query then id: from the sorted
+    array, the waiting additions (``bulk`` false) and with removed ids left out."""
+    index = LSHIndex(bands=3, rows=2) if bulk else _EagerLSH(bands=3, rows=2)
+    keys = sorted(held)
+    if bulk and keys:
+        index.add_many(np.array(keys, dtype=np.int64), np.array([held[k] for k in keys], np.uint32))
+    for key in [] if bulk else keys:  # one by one: some wait in the dictionary
+        index.add(key, np.array(held[key], dtype=np.uint32))
+    gone = {keys[i % len(keys)] for i in removed} if keys else set()
+    for key in gone:
+        index.remove(key)
+    expected = [
+        (row, key)
+        for row, probe in enumerate(probes)
+        for key in keys
+        if key not in gone
+        and any(held[key][b * 2 : b * 2 + 2] == probe[b * 2 : b * 2 + 2] for b in range(3))
+    ]
+    rows, ids = index.query_many(np.array(probes, dtype=np.uint32))
+    assert rows.dtype == ids.dtype == np.int64
+    assert list(zip(rows.tolist(), ids.tolist(), strict=True)) == expected
+
+
 @given(st.lists(PARAGRAPH, max_size=8), st.data())
 def test_fingerprint_leaves_only_known_keys_unsigned(
     paragraphs: list[str], data: st.DataObject

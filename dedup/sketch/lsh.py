@@ -133,6 +133,24 @@ _LOW = np.uint64(0xFFFFFFFF)
 _QUERIES = 512
 
 
+def _distinct_pairs(
+    rows: npt.NDArray[np.uint32], ids: npt.NDArray[np.uint32]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The distinct ``(row, id)`` pairs, sorted by row then id, as two int64 arrays.
+
+    They are sorted as one key, ``row << id_bits | id``: 32 bits wide when the largest row and
+    id fit (a block of queries against a few million ids), which numpy sorts about twice as
+    fast as 64.
+    """
+    id_bits = int(ids.max(initial=0)).bit_length()
+    if id_bits + int(rows.max(initial=0)).bit_length() <= 32:
+        shift, mask = np.uint32(id_bits), np.uint32((1 << id_bits) - 1)
+        narrow = sorted_unique((rows << shift) | ids)
+        return (narrow >> shift).astype(np.int64), (narrow & mask).astype(np.int64)
+    wide = sorted_unique((rows.astype(np.uint64) << np.uint64(32)) | ids.astype(np.uint64))
+    return (wide >> np.uint64(32)).astype(np.int64), (wide & _LOW).astype(np.int64)
+
+
 def _pack(records: npt.NDArray[np.uint32], ids: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint64]:
     """``record << 32 | id`` for each pair."""
     return (records.astype(np.uint64) << np.uint64(32)) | ids.astype(np.uint64)
@@ -311,18 +329,20 @@ class LSHIndex:
         """:meth:`query_many` of one block of queries."""
         records = self.record_keys(signatures)
         flat = records.reshape(-1)
-        packed = self._packed
         # The directory narrows each record to the few array slots that share its top bits;
-        # the slots that hold the record itself are kept.
+        # the slots that hold the record itself are kept. Each slot's record and query row
+        # are repeated from the block's (a few thousand), not gathered per slot.
         slot = (flat.astype(np.uint64) << np.uint64(32)) >> self._shift
         low, high = self._directory[slot], self._directory[slot + np.uint64(1)]
         width = high - low
         first = np.cumsum(width) - width
-        at = np.repeat(low - first, width) + np.arange(int(width.sum()), dtype=np.int64)
-        asked = np.repeat(np.arange(flat.size, dtype=np.int64), width)
-        held = packed[at]
-        same = (held >> np.uint64(32)) == flat[asked]
-        queries, ids = [asked[same] // self.bands], [(held[same] & _LOW).astype(np.int64)]
+        at = np.repeat(low - first, width)
+        at += np.arange(at.size, dtype=at.dtype)
+        held = self._packed[at]
+        same = (held >> np.uint64(32)).astype(np.uint32) == np.repeat(flat, width)
+        block_rows = np.arange(signatures.shape[0], dtype=np.uint32).repeat(self.bands)
+        query_rows = np.repeat(block_rows, width)[same]
+        found = held[same].astype(np.uint32)  # the low 32 bits: the id
         if self._pending:
             extra = [
                 (row // self.bands, key)
@@ -330,11 +350,10 @@ class LSHIndex:
                 for key in self._pending.get(record, ())
             ]
             if extra:
-                queries.append(np.array([q for q, _ in extra], dtype=np.int64))
-                ids.append(np.array([k for _, k in extra], dtype=np.int64))
-        query_rows, found = np.concatenate(queries), np.concatenate(ids)
+                more_rows = np.array([q for q, _ in extra], dtype=np.uint32)
+                query_rows = np.concatenate((query_rows, more_rows))
+                found = np.concatenate((found, np.array([k for _, k in extra], dtype=np.uint32)))
         if self._dead:
-            alive = ~np.isin(found, np.fromiter(self._dead, dtype=np.int64))
+            alive = ~np.isin(found, np.fromiter(self._dead, dtype=np.uint32))
             query_rows, found = query_rows[alive], found[alive]
-        packed = sorted_unique(query_rows * (1 << 32) + found)
-        return packed >> 32, packed & 0xFFFFFFFF
+        return _distinct_pairs(query_rows, found)
