@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from dedup import DedupConfig, Index
 from dedup.sketch.match import match_rule, score_pairs
-from dedup.sketch.pruning import _Needs, best_candidates, low_byte_agreements
+from dedup.sketch.pruning import _guess, _Needs, best_candidates, low_byte_agreements
 
 # bench/ is not an installed package (only dedup and service are): import it from the work tree.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -108,6 +108,36 @@ def test_rule_needs_is_the_fewest_agreements_that_match(
         hits = np.flatnonzero(matched)
         assert need == (hits[0] if hits.size else config.num_perm + 1)
         assert matched[need:].all()  # the rule only grows with the similarity
+
+
+@given(CONFIGS, st.lists(st.integers(-300, 300), min_size=1, max_size=12), st.integers(0, 2**32))
+def test_a_wrong_first_guess_still_gives_the_rules_bounds(
+    config: DedupConfig, drawn: list[int], seed: int
+) -> None:
+    """The first guess only saves time: any guess, right or not, gives the same table (the
+    cells it gets wrong are searched), and for these configs it is right nearly everywhere."""
+    counts = np.array(drawn, dtype=np.int64)
+    right = _Needs(counts, counts, num_perm=config.num_perm, config=config).table
+    rng = np.random.default_rng(seed)
+
+    def anything(count_a: npt.NDArray[np.int64], *_: object, **__: object) -> object:
+        return rng.integers(0, config.num_perm + 2, size=count_a.size)
+
+    with patch("dedup.sketch.pruning._guess", anything):
+        table = _Needs(counts, counts, num_perm=config.num_perm, config=config).table
+    assert np.array_equal(table, right)
+
+
+def test_the_first_guess_is_right_nearly_everywhere() -> None:
+    """Over every pair of counts from -400 to 2,000, the guess misses few cells (so the
+    search runs on a handful, not the table)."""
+    config = DedupConfig()
+    counts = np.arange(-400, 2000, dtype=np.int64)
+    count_a, count_b = np.repeat(counts, counts.size), np.tile(counts, counts.size)
+    guess = _guess(count_a, count_b, num_perm=config.num_perm, config=config)
+    table = _Needs(counts, counts, num_perm=config.num_perm, config=config).table.ravel()
+    assert table.size == guess.size
+    assert np.count_nonzero(table != guess) < 100
 
 
 @given(

@@ -140,8 +140,11 @@ class _Needs:
     from a table over the distinct shingle counts of the two sides.
 
     The rule never turns from matched to unmatched as the similarity grows
-    (:func:`match_rule`), so a binary search over 0..num_perm finds the bound: one rule
-    evaluation per step over the table, rather than per pair.
+    (:func:`match_rule`), so a cell's bound is the ``k`` at which ``k`` agreements match and
+    ``k - 1`` do not. A first guess from the rule's thresholds (:func:`_guess`) is checked
+    that way, in two rule evaluations over the table; cells where it is wrong (rounding at a
+    threshold, or a rule the guess does not know) are found by binary search over
+    0..num_perm. The guess only saves time: every bound is the rule's own.
     """
 
     def __init__(
@@ -156,15 +159,27 @@ class _Needs:
         used_b, self.of_b = np.unique(other_counts, return_inverse=True)
         count_a = np.repeat(used_a, used_b.size)
         count_b = np.tile(used_b, used_a.size)
-        # The bound lies in [low, high]; high = num_perm + 1 says the pair never matches.
-        low = np.zeros(count_a.size, dtype=np.int64)
-        high = np.full(count_a.size, num_perm + 1, dtype=np.int64)
-        while (searching := low < high).any():
-            middle = (low + high) // 2  # at most num_perm while low < high
-            _, matched = match_rule(middle / num_perm, count_a, count_b, config)
-            high = np.where(searching & matched, middle, high)
-            low = np.where(searching & ~matched, middle + 1, low)
-        self.table = high.reshape(used_a.size, used_b.size)
+
+        def matches(agree: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+            _, matched = match_rule(agree / num_perm, count_a, count_b, config)
+            return matched
+
+        # The guess is right where it matches and one agreement fewer does not.
+        guess = _guess(count_a, count_b, num_perm=num_perm, config=config)
+        wrong = ~matches(np.minimum(guess, num_perm)) & (guess <= num_perm)
+        wrong |= matches(np.clip(guess - 1, 0, num_perm)) & (guess >= 1)
+        table = guess
+        if wrong.any():  # a binary search in [low, high]; high = num_perm + 1: never matches
+            count_a, count_b = count_a[wrong], count_b[wrong]
+            low = np.zeros(count_a.size, dtype=np.int64)
+            high = np.full(count_a.size, num_perm + 1, dtype=np.int64)
+            while (searching := low < high).any():
+                middle = (low + high) // 2  # at most num_perm while low < high
+                matched = matches(middle)
+                high = np.where(searching & matched, middle, high)
+                low = np.where(searching & ~matched, middle + 1, low)
+            table[wrong] = high
+        self.table = table.reshape(used_a.size, used_b.size)
 
     def of_pairs(
         self, rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64]
@@ -178,3 +193,41 @@ class _Needs:
         (a pair of it needs at least that many)."""
         result: npt.NDArray[np.int64] = self.table.min(axis=1)[self.of_a]
         return result
+
+
+def _guess(
+    count_a: npt.NDArray[np.int64],
+    count_b: npt.NDArray[np.int64],
+    *,
+    num_perm: int,
+    config: DedupConfig,
+) -> npt.NDArray[np.int64]:
+    """Each pair's bound as :func:`match_rule`'s thresholds put it (``num_perm + 1`` where it
+    never matches by estimate): a Jaccard bar, or the Jaccard at which the containment
+    estimate reaches its bar, ``c * m / (|A| + |B| - c * m)``, as agreements. :class:`_Needs`
+    checks it."""
+    size_a, size_b = np.abs(count_a), np.abs(count_b)
+    smaller = np.minimum(size_a, size_b)
+    long_enough = smaller >= config.min_containment_shingles
+    short_bar = max(config.threshold, config.short_threshold)
+    least = np.maximum(smaller, 1).astype(np.float64)
+
+    def agreements(jaccard: npt.NDArray[np.float64] | float) -> npt.NDArray[np.float64]:
+        result: npt.NDArray[np.float64] = np.ceil(np.asarray(jaccard, dtype=np.float64) * num_perm)
+        return result
+
+    def reaching(containment: float) -> npt.NDArray[np.float64]:
+        rest = size_a + size_b - containment * least
+        return agreements(np.where(rest > 0, containment * least / np.maximum(rest, 1e-9), 1.0))
+
+    words = agreements(np.where(long_enough, config.threshold, short_bar))
+    if config.containment is not None:
+        words = np.where(long_enough, np.minimum(words, reaching(config.containment)), words)
+    ratio = smaller / np.maximum(np.maximum(size_a, size_b), 1)
+    close = long_enough & (ratio >= config.short_length_ratio)
+    bar = agreements(short_bar)
+    chars = np.where(close, np.minimum(bar, reaching(config.short_containment)), bar)
+    guess = np.full(count_a.size, num_perm + 1, dtype=np.float64)
+    guess = np.where((count_a > 0) & (count_b > 0), words, guess)
+    guess = np.where((count_a < 0) & (count_b < 0), chars, guess)
+    return np.clip(guess, 0, num_perm + 1).astype(np.int64)
