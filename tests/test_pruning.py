@@ -83,6 +83,18 @@ def test_best_match_of_every_query_survives_pruning(
     assert expected  # the drawn data has matches to find
     assert _best(part[p], pruned.similarity[p], pruned.containment[p]) == expected
     assert kept.size < n  # and something was pruned
+    with patch("dedup.sketch.pruning.MIN_PAIRS", 0):  # the low bytes an index keeps
+        low_bytes = other_sigs.astype(np.uint8)
+        same = best_candidates(
+            sigs,
+            counts,
+            pairs,
+            config,
+            others=other_sigs,
+            other_counts=other_counts,
+            other_low_bytes=low_bytes,
+        )
+    assert np.array_equal(same, kept)
 
 
 @given(CONFIGS, st.lists(st.integers(-300, 300), min_size=1, max_size=12))

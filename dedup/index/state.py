@@ -55,6 +55,7 @@ class IndexState:
         self.twins = Twins()  # the LSH index holds one entry of each group of twins
         # entries
         self.sigs = Column(np.uint32, config.num_perm)
+        self.low_bytes = Column(np.uint8, config.num_perm)  # of sigs: pruning reads these
         self.counts = Column(np.int64)
         self.keys = Column(np.uint64)
         self.entry_cluster = Column(np.int32)
@@ -109,6 +110,7 @@ class IndexState:
                 sigs=self.sigs.view(),
                 counts=self.counts.view(),
                 config=self.config,
+                low_bytes=self.low_bytes.view(),
                 cluster_of=lambda entry: ids[entry_cluster[entry]],
             )
 
@@ -156,6 +158,7 @@ class IndexState:
         if n == 0:
             return
         self.sigs.extend(signatures)
+        self.low_bytes.extend(np.asarray(signatures).astype(np.uint8))  # mod 256
         self.counts.extend(counts)
         self.keys.extend(np.asarray(keys, dtype=np.uint64))
         self.entry_cluster.extend(clusters)
@@ -291,15 +294,23 @@ def pick_best(
     counts: npt.NDArray[np.int64],
     config: DedupConfig,
     cluster_of: Callable[[int], str],
+    low_bytes: npt.NDArray[np.uint8] | None = None,
 ) -> None:
     """Keep, per query row, the matched candidate with the highest (similarity, containment);
     ties go to the candidate listed first, and a row already in ``found`` keeps its match unless
-    a strictly better one comes. ``cluster_of(candidate)`` names its cluster."""
+    a strictly better one comes. ``cluster_of(candidate)`` names its cluster; ``low_bytes``,
+    if given, is the low byte of each of ``sigs``."""
     if pairs.size == 0:
         return
     # Only the pairs that may be their row's best are scored: the rest cannot change it.
     candidates = best_candidates(
-        prints.signatures, prints.counts, pairs, config, others=sigs, other_counts=counts
+        prints.signatures,
+        prints.counts,
+        pairs,
+        config,
+        others=sigs,
+        other_counts=counts,
+        other_low_bytes=low_bytes,
     )
     pairs = pairs[candidates]
     scores = score_pairs(

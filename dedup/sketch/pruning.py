@@ -19,7 +19,7 @@ import numpy.typing as npt
 from dedup.config import DedupConfig
 from dedup.sketch.match import match_rule
 
-__all__ = ["best_candidates", "low_byte_agreements"]
+__all__ = ["best_candidates", "equal_bytes", "low_byte_agreements"]
 
 # Pairs per chunk: the low bytes of a chunk's pairs (two copies of 128 bytes a pair at 128
 # permutations) stay in cache while they are compared and counted.
@@ -39,6 +39,7 @@ def best_candidates(
     *,
     others: npt.NDArray[np.uint32],
     other_counts: npt.NDArray[np.int64],
+    other_low_bytes: npt.NDArray[np.uint8] | None = None,
 ) -> npt.NDArray[np.int64]:
     """Return, ascending, the indices of the pairs that may be their query's best match.
 
@@ -55,6 +56,8 @@ def best_candidates(
         config: thresholds.
         others: (m, num_perm) uint32 signatures the second column indexes.
         other_counts: (m,) int64 their shingle counts.
+        other_low_bytes: (m, num_perm) uint8, the low byte of each of ``others``, if the
+            caller keeps them (an index does): not cast afresh for every batch.
     """
     n = pairs.shape[0]
     num_perm = signatures.shape[1]
@@ -65,7 +68,11 @@ def best_candidates(
     needs = _Needs(counts[query_rows], other_counts[other_rows], num_perm=num_perm, config=config)
     # First against the least any pair of the query needs (one lookup a pair, not three),
     # then, for the few left, against what the pair itself needs.
-    bound = low_byte_agreements(signatures[query_rows], others[other_rows], rows, cols)
+    low_a = np.ascontiguousarray(signatures[query_rows], dtype=np.uint8)
+    if other_low_bytes is None:
+        bound = equal_bytes(low_a, np.ascontiguousarray(others[other_rows], np.uint8), rows, cols)
+    else:
+        bound = equal_bytes(low_a, other_low_bytes, rows, pairs[:, 1])
     alive = np.flatnonzero(bound >= needs.least()[rows])
     need = needs.of_pairs(rows[alive], cols[alive])
     reachable = bound[alive] >= need
@@ -100,18 +107,29 @@ def low_byte_agreements(
         >>> low_byte_agreements(a, b, np.array([0]), np.array([0])).tolist()  # 1, 3 and 0x_00
         [3]
     """
-    num_perm = signatures.shape[1]
-    # Each signature's low bytes as one fixed-width item: a chunk's rows are gathered by a
-    # copy per pair, not per byte.
+    low_a = np.ascontiguousarray(signatures, dtype=np.uint8)  # mod 256: the low bytes
+    return equal_bytes(low_a, np.ascontiguousarray(others, dtype=np.uint8), rows, cols)
+
+
+def equal_bytes(
+    low_a: npt.NDArray[np.uint8],
+    low_b: npt.NDArray[np.uint8],
+    rows: npt.NDArray[np.int64],
+    cols: npt.NDArray[np.int64],
+) -> npt.NDArray[np.int64]:
+    """(len(rows),) int64: in how many columns the C-contiguous ``low_a[rows]`` and
+    ``low_b[cols]`` agree (:func:`low_byte_agreements` of low bytes already taken)."""
+    num_perm = low_a.shape[1]
+    # Each row as one fixed-width item: a chunk's rows are gathered by a copy per pair, not
+    # per byte.
     item = np.dtype((np.void, num_perm))
-    low_a = np.ascontiguousarray(signatures, dtype=np.uint8).view(item).ravel()
-    low_b = np.ascontiguousarray(others, dtype=np.uint8).view(item).ravel()
+    items_a, items_b = low_a.view(item).ravel(), low_b.view(item).ravel()
     words = num_perm // 8 if num_perm % 8 == 0 and num_perm <= 255 * 8 else 0
     result = np.empty(rows.size, dtype=np.int64)
     for low in range(0, rows.size, _CHUNK):
         part = slice(low, low + _CHUNK)
-        a = low_a.take(rows[part]).view(np.uint8)
-        b = low_b.take(cols[part]).view(np.uint8)
+        a = items_a.take(rows[part]).view(np.uint8)
+        b = items_b.take(cols[part]).view(np.uint8)
         equal = np.equal(a, b, out=a.view(np.bool_)).reshape(-1, num_perm)
         if not words:
             result[part] = np.count_nonzero(equal, axis=1)
