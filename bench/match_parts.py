@@ -87,19 +87,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         load_cpu, load_wall = _timed(lambda: Index(config, store), args.runs)
         index = Index(config, store)
         match_cpu, match_wall = _timed(lambda: index.match_fingerprints(texts, prints), args.runs)
-        fuzzy = np.flatnonzero(prints.counts != 0)
+        # What the matching looks up: the paragraphs with shingles the store does not hold
+        # exactly (the same for every index of the store).
+        held = index.held_keys()
+        unheld = [
+            r
+            for r in np.flatnonzero(prints.counts != 0).tolist()
+            if int(prints.keys[r]) not in held
+        ]
+        queries, query_counts = prints.signatures[unheld], prints.counts[unheld]
 
         def pairs(of: Index) -> int:
-            held = of.held_keys()
-            rows = [r for r in fuzzy.tolist() if int(prints.keys[r]) not in held]
-            query, _ = of._state.lsh.query_many(prints.signatures[rows])
+            query, _ = of._state.lsh.query_many(queries)
             return int(query.size)
 
         with_twins = pairs(index)
         state = index._state
-        held = index.held_keys()
-        unheld = [r for r in fuzzy.tolist() if int(prints.keys[r]) not in held]
-        queries, query_counts = prints.signatures[unheld], prints.counts[unheld]
         lookup_cpu, _ = _timed(lambda: state.lsh.query_many(queries), args.runs)
         found = np.stack(state.lsh.query_many(queries), axis=1)
 
