@@ -68,10 +68,10 @@ def best_candidates(
     needs = _Needs(counts[query_rows], other_counts[other_rows], num_perm=num_perm, config=config)
     # First against the least any pair of the query needs (one lookup a pair, not three),
     # then, for the few left, against what the pair itself needs.
-    low_a = np.ascontiguousarray(signatures[query_rows], dtype=np.uint8)
     if other_low_bytes is None:
-        bound = equal_bytes(low_a, np.ascontiguousarray(others[other_rows], np.uint8), rows, cols)
-    else:
+        bound = low_byte_agreements(signatures[query_rows], others[other_rows], rows, cols)
+    else:  # the kept low bytes, by entry: no gather of the used rows, no cast
+        low_a = np.ascontiguousarray(signatures[query_rows], dtype=np.uint8)
         bound = equal_bytes(low_a, other_low_bytes, rows, pairs[:, 1])
     alive = np.flatnonzero(bound >= needs.least()[rows])
     need = needs.of_pairs(rows[alive], cols[alive])
